@@ -1,0 +1,6 @@
+"""SmartVideo: render-on-click personalized video."""
+
+__version__ = "0.1.0"
+# Bump when a change to the renderer changes the pixels or samples it produces: it is part of
+# every segment cache key, so old cached segments are never reused by a renderer that differs.
+RENDERER_VERSION = "1"

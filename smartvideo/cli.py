@@ -1,0 +1,183 @@
+"""The `smartvideo` command. Errors a user can fix are one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from smartvideo.errors import SceneError, SmartVideoError, ValidationFailed
+
+DEMO_STORY = "first_bill"
+DEMO_CUSTOMER = "C1001"
+
+
+class _ProgressLine:
+    """One self-updating status line on stderr when it is a terminal; plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def __call__(self, stage: str, done: float) -> None:
+        text = f"{stage:<9} {done * 100:5.1f}%"
+        if self.tty:
+            sys.stderr.write("\r" + text)
+            sys.stderr.flush()
+        elif stage != self.last:
+            print(f"  {stage}...", file=sys.stderr)
+        self.last = stage
+
+    def finish(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + " " * 20 + "\r")
+
+
+def _renderer(args: argparse.Namespace):  # noqa: ANN202
+    from smartvideo.renderer import Renderer
+    from smartvideo.settings import RenderSettings
+
+    return Renderer(RenderSettings.from_env(root=args.root, cache_dir=args.cache))
+
+
+def _render(args: argparse.Namespace, story: str, customer: str, out: Path) -> int:
+    from smartvideo.renderer import RenderRequest
+
+    click = {"location": args.location} if getattr(args, "location", None) else {}
+    progress = _ProgressLine()
+    started = time.perf_counter()
+    renderer = _renderer(args)
+    result = renderer.render(
+        RenderRequest(story=story, customer=customer, output=out.resolve(), device=args.device,
+                      variant=args.variant, data_file=Path(args.data) if args.data else None, click=click),
+        progress,
+    )
+    progress.finish()
+    plan = result.plan
+    print(f"rendered {plan.story_id} for {customer} ({plan.device.name}, variant {plan.variant}): "
+          f"{plan.duration:.1f} s, {len(plan.scenes)} scenes ({result.segments_reused} from cache) "
+          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(result.video)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return _render(args, DEMO_STORY, DEMO_CUSTOMER, Path(args.out))
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    return _render(args, args.story, args.customer, Path(args.out))
+
+
+def _root_of(path: Path) -> Path:
+    for folder in [path, *path.parents] if path.is_dir() else path.parents:
+        if (folder / "scenes").is_dir() or (folder / "voices").is_dir():
+            return folder
+    raise SmartVideoError(f"{path} is not inside a SmartVideo content folder (one holding scenes/)")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from smartvideo.settings import find_content_root
+    from smartvideo.validation import validate_root
+
+    targets = [Path(p).resolve() for p in args.paths] or [find_content_root(args.root)]
+    errors: list[SceneError] = []
+    checked: dict[Path, list[SceneError]] = {}
+    for target in targets:
+        if not target.exists():
+            raise SmartVideoError(f"no such file or folder: {target}")
+        root = _root_of(target)
+        if root not in checked:
+            checked[root] = validate_root(root)
+        found = checked[root]
+        if target.is_file():
+            found = [e for e in found if e.file and Path(e.file).resolve() == target]
+        errors.extend(e for e in found if e not in errors)
+    for error in errors:
+        print(_relative(error), file=sys.stdout)
+    if errors:
+        print(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found", file=sys.stderr)
+        return 1
+    print(f"ok: {', '.join(str(t) for t in targets)}", file=sys.stderr)
+    return 0
+
+
+def _relative(error: SceneError) -> str:
+    if error.file:
+        try:
+            name = str(Path(error.file).resolve().relative_to(Path.cwd()))
+        except ValueError:
+            name = error.file
+        return SceneError(error.message, name, error.line).location_message()
+    return error.location_message()
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from smartvideo.bench import run_benchmarks
+
+    run_benchmarks(args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smartvideo", description="Personalized video, rendered on click.")
+    parser.add_argument("--root", help="content folder (scenes/, voices/, assets/); default: here or bundled")
+    parser.add_argument("--cache", help="cache folder for voice lines and scene segments")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def video_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--device", default="landscape", help="landscape | portrait | square | lite")
+        p.add_argument("--variant", help="force an A/B variant (default: picked per customer)")
+        p.add_argument("--data", help="customer data file (JSON, CSV or YAML)")
+        p.add_argument("--location", help="click location 'lat,lon' for stories that use it")
+
+    demo = sub.add_parser("demo", help="render the demo story for a sample customer")
+    demo.add_argument("--out", default="smartvideo-demo.mp4", help="output MP4 (default: %(default)s)")
+    video_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    render = sub.add_parser("render", help="render one video")
+    render.add_argument("--story", required=True)
+    render.add_argument("--customer", required=True)
+    render.add_argument("--out", required=True)
+    video_options(render)
+    render.set_defaults(func=cmd_render)
+
+    validate = sub.add_parser("validate", help="check scenes, stories, voices and templates")
+    validate.add_argument("paths", nargs="*", help="files or content folders (default: the content root)")
+    validate.set_defaults(func=cmd_validate)
+
+    bench = sub.add_parser("bench", help="run the benchmarks; prints JSON lines")
+    bench.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
+    bench.add_argument("--only", help="comma-separated figure groups: render,stages,moviepy")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            print(_relative(error), file=sys.stderr)
+        print("fix these, then run `smartvideo validate`", file=sys.stderr)
+        return 1
+    except SmartVideoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

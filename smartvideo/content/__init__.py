@@ -1,0 +1,1 @@
+"""Scenes, stories, templates, voices, assets and sample data shipped inside the wheel."""

@@ -1,0 +1,285 @@
+"""Planning: story + customer record + device -> RenderPlan. Pure: no files, no network.
+
+The two things planning needs from the outside world come in as callables: how long a voice
+line lasts once spoken (`voice_length`, backed by the TTS cache) and the content hash of an asset
+file (`asset_hash`), so the plan itself stays a deterministic function of its inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from smartvideo.errors import SmartVideoError, TemplateDataError
+from smartvideo.formatting import format_number
+from smartvideo.render_plan import (
+    Background,
+    ChartItem,
+    DeviceProfile,
+    PlannedLayer,
+    PlannedScene,
+    RenderPlan,
+    TextStyle,
+    VoiceLine,
+)
+from smartvideo.scene_loader import Library
+from smartvideo.scene_model import (
+    BackgroundSpec,
+    LayerSpec,
+    SceneOverride,
+    SceneRef,
+    SceneSpec,
+    StorySpec,
+    ThemeSpec,
+    VariantSpec,
+)
+from smartvideo.templating import Where, as_record, evaluate, render_text, uses_data
+
+VoiceLength = Callable[[str, str], float]  # (text, voice profile id) -> seconds
+AssetHash = Callable[[str], str]  # absolute path -> content hash
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """Everything a plan is made from."""
+
+    story_id: str
+    record: Mapping[str, Any]
+    device: DeviceProfile
+    variant: str | None = None  # None: pick deterministically per customer
+    extra_context: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # click, store
+
+
+def customer_key(story_id: str, customer_id: str) -> str:
+    """A stable pseudonymous key for a customer within a story (no id in clear)."""
+    return hashlib.sha256(f"{story_id}\x00{customer_id}".encode()).hexdigest()[:20]
+
+
+def pick_variant(story: StorySpec, customer_id: str, wanted: str | None = None) -> VariantSpec | None:
+    """The variant for this customer: the one asked for, else a deterministic weighted pick."""
+    if wanted:
+        variant = story.variant(wanted)
+        if variant is None:
+            known = ", ".join(v.name for v in story.variants) or "none"
+            raise SmartVideoError(f"story '{story.id}' has no variant '{wanted}' (variants: {known})")
+        return variant
+    if not story.variants:
+        return None
+    digest = hashlib.sha256(f"variant\x00{story.id}\x00{customer_id}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") / 2**64 * sum(v.weight for v in story.variants)
+    for variant in story.variants:
+        point -= variant.weight
+        if point < 0:
+            return variant
+    return story.variants[-1]
+
+
+def _set_default(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            return
+        node = child
+    if node.get(parts[-1]) is None:
+        node[parts[-1]] = value
+
+
+def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The template context: the record (with the story's declared defaults) plus click context."""
+    import copy
+
+    data = copy.deepcopy(dict(record))
+    for dotted, value in story.defaults.items():
+        _set_default(data, dotted, value)
+    context: dict[str, Any] = {key: as_record(value, key) for key, value in data.items()}
+    for key, value in extra.items():
+        context[key] = as_record(value, key)
+    context["story"] = as_record({"id": story.id, "title": story.title}, "story")
+    context["_locale"] = story.locale
+    context["_currency"] = story.currency
+    return context
+
+
+def _apply_override(scene: SceneSpec, override: SceneOverride | None) -> SceneSpec:
+    if override is None:
+        return scene
+    layers = list(scene.layers)
+    for index, content in override.layer_content:
+        layers[index] = dataclasses.replace(layers[index], content=content)
+    return dataclasses.replace(
+        scene,
+        voice=override.voice if override.voice is not None else scene.voice,
+        duration=override.duration if override.duration is not None else scene.duration,
+        background=override.background or scene.background,
+        layers=tuple(layers),
+    )
+
+
+def _pixels(box: tuple[float, float, float, float], device: DeviceProfile) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    px, py = round(x * device.width), round(y * device.height)
+    pw = max(2, min(round(w * device.width), device.width - px))
+    ph = max(2, min(round(h * device.height), device.height - py))
+    return (px, py, pw, ph)
+
+
+def _style(theme: ThemeSpec, layer: LayerSpec, lib: Library, device: DeviceProfile) -> TextStyle:
+    spec = theme.styles[layer.style]
+    max_size = max(10, round(spec.size * min(device.width, device.height)))
+    return TextStyle(
+        font=str(lib.path(theme.fonts[spec.font])),
+        fallback_fonts=tuple(str(lib.path(p)) for p in theme.fallback_fonts),
+        color=theme.color(spec.color),
+        max_size=max_size,
+        min_size=max(10, round(max_size * 0.35)),
+        align=layer.align or spec.align,
+        valign=layer.valign or spec.valign,
+        line_spacing=spec.line_spacing,
+        uppercase=spec.uppercase,
+        background=theme.color(spec.background) if spec.background else None,
+        shadow=spec.shadow,
+    )
+
+
+def _number_value(text: str, where: Where) -> float:
+    cleaned = text.replace(",", "").replace("€", "").replace("$", "").strip()
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise TemplateDataError(f"{where.file}:{where.line}: a number layer needs a number, got '{text}'") from None
+
+
+def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
+                 locale: str, currency: str) -> tuple[ChartItem, ...]:
+    chart = layer.chart
+    assert chart is not None
+    rows = evaluate(chart.items, context, layer.where)
+    if not isinstance(rows, list | tuple):
+        raise TemplateDataError(f"{layer.where.file}:{layer.where.line}: chart items '{chart.items}' is not a list")
+    pairs: list[tuple[str, float]] = []
+    for n, row in enumerate(rows):
+        if not isinstance(row, Mapping) or chart.label not in row or chart.value not in row:
+            raise TemplateDataError(
+                f"{layer.where.file}:{layer.where.line}: chart item {n} of '{chart.items}' needs "
+                f"'{chart.label}' and '{chart.value}'")
+        label, value = row[chart.label], row[chart.value]
+        if label is None or isinstance(value, bool) or not isinstance(value, int | float):
+            raise TemplateDataError(
+                f"{layer.where.file}:{layer.where.line}: chart item {n}: label must be set and value numeric")
+        pairs.append((str(label), float(value)))
+    if len(pairs) > chart.limit:
+        pairs.sort(key=lambda p: -abs(p[1]))
+        rest = sum(v for _, v in pairs[chart.limit - 1:])
+        pairs = pairs[: chart.limit - 1] + [("Other" if locale.startswith("en") else "Overig", rest)]
+    colors = [theme.color(c) for c in theme.chart_colors]
+    return tuple(
+        ChartItem(label=label, value=value, value_text=format_number(value, chart.value_format, locale, currency),
+                  color=colors[i % len(colors)])
+        for i, (label, value) in enumerate(pairs)
+    )
+
+
+def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, story: StorySpec,
+                lib: Library, device: DeviceProfile, duration: float, asset_hash: AssetHash) -> PlannedLayer:
+    box_spec = layer.portrait_box if device.portrait and layer.portrait_box else layer.box
+    end = None if layer.end is None or layer.end >= duration else layer.end
+    base = PlannedLayer(
+        kind=layer.kind, box=_pixels(box_spec, device), start=min(layer.start, max(0.0, duration - 0.2)),
+        end=end, animation=layer.animation, animation_duration=layer.animation_duration,
+        locale=story.locale, currency=story.currency,
+    )
+    if layer.kind in ("image", "logo"):
+        rel = render_text(layer.content, context, layer.where) if layer.content else (theme.logo or "")
+        path = lib.path(rel)
+        return dataclasses.replace(base, image=str(path), image_hash=asset_hash(str(path)))
+    style = _style(theme, layer, lib, device)
+    if layer.kind == "chart":
+        items = _chart_items(layer, context, theme, story.locale, story.currency)
+        return dataclasses.replace(base, style=style, chart_kind=layer.chart.kind if layer.chart else "bars",
+                                   chart_items=items)
+    text = render_text(layer.content, context, layer.where)
+    if layer.kind == "number":
+        value = _number_value(text, layer.where)
+        return dataclasses.replace(base, style=style, number=value, number_format=layer.number_format,
+                                   text=format_number(value, layer.number_format, story.locale, story.currency))
+    if not text.strip():
+        raise TemplateDataError(f"{layer.where.file}:{layer.where.line}: the {layer.kind} text came out empty")
+    return dataclasses.replace(base, style=style, text=text)
+
+
+def _background(spec: BackgroundSpec, lib: Library, asset_hash: AssetHash) -> Background:
+    if spec.path is None:
+        return Background(kind=spec.kind, colors=spec.colors)
+    path = str(lib.path(spec.path))
+    return Background(kind=spec.kind, path=path, file_hash=asset_hash(path), loop=spec.loop)
+
+
+def _frames(seconds: float, fps: int) -> float:
+    return max(1, round(seconds * fps)) / fps
+
+
+def _is_shown(condition: str | None, context: Mapping[str, Any], where: Where) -> bool:
+    return condition is None or bool(evaluate(condition, context, where))
+
+
+def plan_video(lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asset_hash: AssetHash,
+               every_scene: bool = False) -> RenderPlan:
+    """Resolve every template and time every scene: the one place a story becomes a plan.
+
+    every_scene=True ignores `when` conditions (validate uses it to check every template).
+    """
+    story = lib.story(inputs.story_id)
+    theme = lib.themes[story.theme]
+    customer_id = str(inputs.record.get("id", ""))
+    variant = pick_variant(story, customer_id, inputs.variant)
+    context = build_context(story, inputs.record, inputs.extra_context)
+    refs: tuple[SceneRef, ...] = variant.scenes if variant and variant.scenes else story.scenes
+    overrides = dict(variant.overrides) if variant else {}
+    voice_profile = variant.voice if variant and variant.voice else story.voice
+    fps = inputs.device.fps
+
+    planned: list[PlannedScene] = []
+    clock = 0.0
+    for ref in refs:
+        scene = _apply_override(lib.scenes[ref.scene], overrides.get(ref.scene))
+        shown = _is_shown(ref.when, context, ref.where) and _is_shown(scene.when, context, scene.where)
+        if not (shown or every_scene):
+            continue
+        voice = None
+        duration = scene.duration or 0.0
+        if scene.voice:
+            text = render_text(scene.voice, context, scene.where)
+            if text.strip():
+                spoken = voice_length(text, voice_profile)
+                fit = scene.voice_offset + spoken + scene.padding
+                duration = max(duration, fit, scene.min_duration)
+                voice = VoiceLine(text=text, profile=voice_profile, offset=scene.voice_offset, duration=spoken)
+        duration = _frames(max(duration, 0.5), fps)
+        layers = tuple(
+            _plan_layer(layer, context, theme, story, lib, inputs.device, duration, asset_hash)
+            for layer in scene.layers
+        )
+        personal = any(uses_data(layer.content) or layer.chart is not None for layer in scene.layers) or bool(
+            scene.voice and uses_data(scene.voice))
+        planned.append(PlannedScene(
+            id=scene.id, index=len(planned), start=round(clock, 6), duration=duration,
+            background=_background(scene.background, lib, asset_hash), layers=layers, voice=voice,
+            personal=personal,
+        ))
+        clock += duration
+    if not planned:
+        raise TemplateDataError(f"story '{story.id}': every scene's condition is false for this customer")
+    cta_url = render_text(story.cta_url, context, story.where) if story.cta_url else None
+    return RenderPlan(
+        story_id=story.id, customer_key=customer_key(story.id, customer_id),
+        variant=variant.name if variant else "default", device=inputs.device, locale=story.locale,
+        scenes=tuple(planned), music=str(lib.path(story.music)) if story.music else None,
+        music_volume=story.music_volume, title=story.title, cta_url=cta_url,
+    )

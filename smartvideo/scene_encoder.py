@@ -1,0 +1,189 @@
+"""Encode one planned scene to a video segment: one ffmpeg process, one filter graph.
+
+Pillow draws each layer once to a PNG; the graph overlays those images (each decoded once, not
+per frame) on the background, with fades and slides as overlay expressions. Every segment has
+the same codec settings, so segments join later by stream copy.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from smartvideo.drawing import draw_layer
+from smartvideo.errors import RenderError
+from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
+from smartvideo.render_plan import Background, DeviceProfile, PlannedLayer, PlannedScene
+
+SLIDE_DISTANCE = 0.06  # of the frame's shorter side
+FADE_OUT = 0.3
+COUNT_UP_FPS_CAP = 25  # frames drawn for a count-up, at most this many per second
+
+
+def encoder_options(device: DeviceProfile, preset: str = "veryfast") -> dict[str, Any]:
+    """H.264 High, yuv420p, constant frame rate, identical for every segment (stream-copy joins)."""
+    return {
+        "vcodec": "libx264",
+        "preset": preset,
+        "crf": device.crf,
+        "maxrate": device.video_bitrate,
+        "bufsize": str(int(device.video_bitrate.rstrip("k")) * 2) + "k",
+        "profile:v": "high",
+        "level:v": "4.0",
+        "pix_fmt": "yuv420p",
+        "r": device.fps,
+        "g": device.fps * 2,
+        "x264-params": "scenecut=0:open_gop=0",
+        "fps_mode": "cfr",
+        "video_track_timescale": 90000,
+        "an": None,
+    }
+
+
+def _cover(stream: Any, device: DeviceProfile) -> Any:
+    """Scale to cover the frame and crop the middle: any library clip fits any device."""
+    return (
+        stream.filter("scale", device.width, device.height, force_original_aspect_ratio="increase",
+                      flags="bicubic")
+        .filter("crop", device.width, device.height)
+        .filter("setsar", 1)
+    )
+
+
+def _gradient_png(colors: tuple[str, ...], device: DeviceProfile, workdir: Path) -> Path:
+    from PIL import Image
+
+    stops = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in colors]
+    # A diagonal gradient reads as designed; compute a 256-step ramp once and stretch it.
+    ramp = Image.new("RGB", (256, 1))
+    for x in range(256):
+        pos = x / 255 * (len(stops) - 1)
+        i = min(int(pos), len(stops) - 2)
+        f = pos - i
+        ramp.putpixel((x, 0), tuple(round(a + (b - a) * f) for a, b in zip(stops[i], stops[i + 1], strict=True)))
+    size = max(device.width, device.height) * 2
+    image = ramp.resize((size, size), Image.Resampling.BILINEAR).rotate(-30, resample=Image.Resampling.BICUBIC)
+    left = (size - device.width) // 2
+    top = (size - device.height) // 2
+    image = image.crop((left, top, left + device.width, top + device.height))
+    path = workdir / f"gradient_{'_'.join(c.strip('#') for c in colors)}_{device.name}.png"
+    image.save(path)
+    return path
+
+
+def background_stream(bg: Background, device: DeviceProfile, duration: float, workdir: Path) -> Any:
+    fps = device.fps
+    if bg.kind == "color":
+        color = bg.colors[0].replace("#", "0x")
+        return ffmpeg.input(f"color=c={color}:s={device.width}x{device.height}:r={fps}:d={duration:.3f}",
+                            f="lavfi")
+    if bg.kind == "video":
+        assert bg.path
+        source = ffmpeg.input(bg.path, stream_loop=-1 if bg.loop else 0)
+        stream = _cover(source.video, device).filter("fps", fps)
+        if not bg.loop:
+            stream = stream.filter("tpad", stop=-1, stop_mode="clone")  # hold the last frame
+        return stream
+    path = bg.path if bg.kind == "image" else str(_gradient_png(bg.colors, device, workdir))
+    assert path
+    # Scale once, then repeat that one frame: the image is decoded and scaled a single time.
+    return (_cover(ffmpeg.input(path).video, device)
+            .filter("loop", loop=-1, size=1, start=0).filter("setpts", f"N/{fps}/TB"))
+
+
+def _enable(layer: PlannedLayer, duration: float) -> str | None:
+    if layer.start <= 0 and layer.end is None:
+        return None
+    end = layer.end if layer.end is not None else duration + 1
+    return f"between(t,{layer.start:.3f},{end:.3f})"
+
+
+def _animated(image: Any, layer: PlannedLayer, fps: int) -> Any:
+    """A looping still with alpha fades in (and out before `end`)."""
+    stream = image.filter("loop", loop=-1, size=1, start=0).filter("setpts", f"N/{fps}/TB")
+    stream = stream.filter("fade", t="in", st=layer.start, d=layer.animation_duration, alpha=1)
+    if layer.end is not None:
+        stream = stream.filter("fade", t="out", st=max(layer.start, layer.end - FADE_OUT), d=FADE_OUT,
+                               alpha=1)
+    return stream
+
+
+def _position(layer: PlannedLayer, x: int, y: int, device: DeviceProfile) -> tuple[str, str]:
+    if layer.animation not in ("slide_up", "slide_left"):
+        return str(x), str(y)
+    distance = round(SLIDE_DISTANCE * min(device.width, device.height))
+    # Ease-out cubic from `distance` away to the resting place.
+    ease = f"pow(1-clip((t-{layer.start:.3f})/{layer.animation_duration:.3f},0,1),3)"
+    if layer.animation == "slide_up":
+        return str(x), f"{y}+{distance}*{ease}"
+    return f"{x}+{distance}*{ease}", str(y)
+
+
+def _count_up_frames(layer: PlannedLayer, device: DeviceProfile, workdir: Path, tag: str) -> tuple[str, int, int]:
+    """Draw the count-up as a short PNG sequence ending on the final value."""
+    assert layer.number is not None
+    fps = min(device.fps, COUNT_UP_FPS_CAP)
+    frames = max(2, round(layer.animation_duration * fps))
+    position = (0, 0)
+    for i in range(frames):
+        progress = i / (frames - 1)
+        eased = 1 - (1 - progress) ** 3
+        value = layer.number * eased
+        if layer.number_format in ("integer", None) and abs(layer.number) >= 1:
+            value = round(value)
+        image, position = draw_layer(layer, number_value=value if i < frames - 1 else layer.number)
+        image.save(workdir / f"{tag}_{i:04d}.png", compress_level=1)
+    return str(workdir / f"{tag}_%04d.png"), position[0], position[1]
+
+
+def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, output: str,
+                preset: str = "veryfast") -> Any:
+    """The ffmpeg-python graph that renders `scene` to `output`."""
+    frames = round(scene.duration * device.fps)
+    stream = background_stream(scene.background, device, scene.duration, workdir)
+    for n, layer in enumerate(scene.layers):
+        tag = f"s{scene.index:02d}_l{n:02d}"
+        if layer.animation == "count_up" and layer.number is not None:
+            pattern, x, y = _count_up_frames(layer, device, workdir, tag)
+            overlay = ffmpeg.input(pattern, framerate=min(device.fps, COUNT_UP_FPS_CAP)).filter(
+                "setpts", f"PTS+{layer.start:.3f}/TB")
+            stream = ffmpeg.overlay(stream, overlay, x=x, y=y, eof_action="repeat",
+                                    **({"enable": e} if (e := _enable(layer, scene.duration)) else {}))
+            continue
+        image, (x, y) = draw_layer(layer)
+        path = workdir / f"{tag}.png"
+        image.save(path, compress_level=1)
+        overlay = ffmpeg.input(str(path))
+        if layer.animation != "none":
+            overlay = _animated(overlay, layer, device.fps)
+        px, py = _position(layer, x, y, device)
+        kwargs: dict[str, Any] = {"eof_action": "repeat"}
+        enable = _enable(layer, scene.duration)
+        if enable and layer.animation == "none":
+            kwargs["enable"] = enable
+        elif layer.animation != "none" and layer.end is not None:
+            kwargs["enable"] = f"lte(t,{layer.end:.3f})"
+        stream = ffmpeg.overlay(stream, overlay, x=px, y=py, **kwargs)
+    stream = stream.filter("format", "yuv420p")
+    return ffmpeg.output(stream, output, vframes=frames, f="mp4", **encoder_options(device, preset))
+
+
+def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, preset: str = "veryfast") -> Path:
+    """Render one scene to `output` (written to a temporary name, then renamed)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sv-scene-") as tmp:
+        workdir = Path(tmp)
+        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+        graph = scene_graph(scene, device, workdir, str(partial), preset)
+        args = graph.compile(cmd=ffmpeg_binary())[1:]
+        try:
+            run_ffmpeg(args, f"scene '{scene.id}'")
+            os.replace(partial, output)
+        except RenderError:
+            partial.unlink(missing_ok=True)
+            raise
+    return output
