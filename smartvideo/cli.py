@@ -11,6 +11,9 @@ from pathlib import Path
 
 from smartvideo.errors import SceneError, SmartVideoError, ValidationFailed
 
+# Modules in smartvideo.commands that add their own sub-commands (see smartvideo/commands/__init__.py).
+COMMAND_MODULES: list[str] = []
+
 DEMO_STORY = "first_bill"
 DEMO_CUSTOMER = "C1001"
 
@@ -138,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="render the demo story for a sample customer")
     demo.add_argument("--out", default="smartvideo-demo.mp4", help="output MP4 (default: %(default)s)")
     video_options(demo)
+    demo.set_defaults(variant="A")  # the full story, with the bill breakdown
     demo.set_defaults(func=cmd_demo)
 
     render = sub.add_parser("render", help="render one video")
@@ -155,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
     bench.add_argument("--only", help="comma-separated figure groups: render,stages,moviepy")
     bench.set_defaults(func=cmd_bench)
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"smartvideo.commands.{name}").register(sub)
     return parser
 
 

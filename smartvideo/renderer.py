@@ -32,6 +32,7 @@ from smartvideo.templating import evaluate
 from smartvideo.voice import Speech, VoiceBank
 
 Progress = Callable[[str, float], None]  # (stage, fraction done 0..1)
+SceneReady = Callable[[RenderPlan, int, Path, Path], None]  # (plan, scene index, segment, audio track)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,7 @@ class Renderer:
     def _segment(self, plan: RenderPlan, index: int) -> tuple[Path, bool]:
         """The cached segment for scene `index`, encoding it when missing. Returns (path, reused)."""
         scene = plan.scenes[index]
-        key = scene.visual_key(plan.device, RENDERER_VERSION)
+        key = scene.visual_key(plan.device, f"{RENDERER_VERSION}:{self.settings.preset}")
         folder = self.settings.work_dir / "segments" if scene.personal else self.settings.cache_dir / "segments"
         path = folder / f"{key}.mp4"
         with self._lock:
@@ -154,7 +155,10 @@ class Renderer:
             encode_scene(scene, plan.device, path, self.settings.preset)
             return path, False
 
-    def render(self, request: RenderRequest, progress: Progress | None = None) -> RenderResult:
+    def render(self, request: RenderRequest, progress: Progress | None = None,
+               on_scene_ready: SceneReady | None = None) -> RenderResult:
+        """Render one video. `on_scene_ready(plan, index, segment, audio)` is called for each
+        scene in order as soon as it and all before it are encoded (progressive delivery)."""
         report = progress or (lambda stage, done: None)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -163,34 +167,40 @@ class Renderer:
         plan = self.plan(request, spoken)
         timings["plan_and_voice"] = time.perf_counter() - t0
 
+        # The audio track first: it is quick, and progressive delivery needs it for scene 1.
         t1 = time.perf_counter()
-        done = 0
-        reused = 0
-        segments: list[Path] = [Path()] * len(plan.scenes)
-        workers = max(1, min(self.settings.parallel, len(plan.scenes)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(self._segment, plan, i): i for i in range(len(plan.scenes))}
-            audio_future = pool.submit(self._audio, plan, spoken, request)
-            for future, index in futures.items():
-                segments[index], was_reused = future.result()
-                reused += was_reused
-                done += 1
-                report("encode", done / len(plan.scenes))
-            audio = audio_future.result()
-        timings["encode"] = time.perf_counter() - t1
+        audio = self._audio(plan, spoken, request)
+        timings["audio"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
-        report("assemble", 0.0)
-        output = request.output
-        join_segments(segments, audio, plan.duration, output)
-        audio.unlink(missing_ok=True)
+        reused = 0
+        segments: list[Path] = []
+        workers = max(1, min(self.settings.parallel, len(plan.scenes)))
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                # Personal scenes are the slow ones: start them first, hand scenes over in order.
+                order = sorted(range(len(plan.scenes)), key=lambda i: (not plan.scenes[i].personal, i))
+                futures = {i: pool.submit(self._segment, plan, i) for i in order}
+                for index in range(len(plan.scenes)):
+                    path, was_reused = futures[index].result()
+                    segments.append(path)
+                    reused += was_reused
+                    if on_scene_ready:
+                        on_scene_ready(plan, index, path, audio)
+                    report("encode", (index + 1) / len(plan.scenes))
+            timings["encode"] = time.perf_counter() - t2
+
+            t3 = time.perf_counter()
+            report("assemble", 0.0)
+            output = request.output
+            join_segments(segments, audio, plan.duration, output)
+        finally:
+            audio.unlink(missing_ok=True)
         captions = output.with_suffix(".vtt")
-        cues = [(s.start + s.voice.offset, s.start + s.voice.offset + s.voice.duration, s.voice.text)
-                for s in plan.scenes if s.voice]
-        _write_atomic(captions, build_webvtt(cues))
+        _write_atomic(captions, build_webvtt(caption_cues(plan)))
         manifest = output.with_suffix(".json")
         _write_atomic(manifest, json.dumps(manifest_of(plan), indent=2))
-        timings["assemble"] = time.perf_counter() - t2
+        timings["assemble"] = time.perf_counter() - t3
         timings["total"] = time.perf_counter() - t0
         report("done", 1.0)
         return RenderResult(video=output, captions=captions, manifest=manifest, plan=plan, timings=timings,
@@ -203,6 +213,12 @@ class Renderer:
         target = self.settings.work_dir / "audio" / f"{name}.m4a"
         target.parent.mkdir(parents=True, exist_ok=True)
         return build_audio_track(voices, plan.music, plan.music_volume, plan.duration, target)
+
+
+def caption_cues(plan: RenderPlan) -> list[tuple[float, float, str]]:
+    """(start, end, text) of every voice line, in video time."""
+    return [(s.start + s.voice.offset, s.start + s.voice.offset + s.voice.duration, s.voice.text)
+            for s in plan.scenes if s.voice]
 
 
 def manifest_of(plan: RenderPlan) -> dict[str, Any]:

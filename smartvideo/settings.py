@@ -37,7 +37,7 @@ class RenderSettings:
     content_root: Path
     cache_dir: Path  # TTS and static segments (no personal data)
     work_dir: Path  # personalized segments and audio (personal data: retention applies)
-    preset: str = "veryfast"  # x264 preset; speed vs size
+    preset: str = "ultrafast"  # x264 preset (tuned in scene_encoder.X264_PARAMS)
     parallel: int = 2  # scene encodes at once
 
     @classmethod
@@ -47,6 +47,6 @@ class RenderSettings:
             content_root=find_content_root(root),
             cache_dir=cache,
             work_dir=Path(os.environ.get("SMARTVIDEO_WORK") or cache / "personal"),
-            preset=os.environ.get("SMARTVIDEO_X264_PRESET", "veryfast"),
+            preset=os.environ.get("SMARTVIDEO_X264_PRESET", "ultrafast"),
             parallel=int(os.environ.get("SMARTVIDEO_PARALLEL", "2")),
         )

@@ -317,10 +317,10 @@ def frame_light_grid(g: Grid, i: int) -> np.ndarray:
 
 BACKGROUNDS = {
     # name: (frame function, render size, crf)
-    "navy_waves": (frame_navy_waves, 320, 28),
-    "teal_glow": (frame_teal_glow, 320, 28),
-    "coral_sunrise": (frame_coral_sunrise, 320, 28),
-    "light_grid": (frame_light_grid, 640, 28),
+    "navy_waves": (frame_navy_waves, 320, 26),
+    "teal_glow": (frame_teal_glow, 320, 26),
+    "coral_sunrise": (frame_coral_sunrise, 320, 26),
+    "light_grid": (frame_light_grid, 640, 25),
 }
 
 MAX_BG_BYTES = 1_500_000
@@ -1026,10 +1026,10 @@ def midi_hz(m: float) -> float:
     return 440.0 * 2 ** ((m - 69) / 12)
 
 
-# D major: I - V - vi - IV  (D, A, Bm, G), twice.
+# D major: I - V - vi - IV  (D, A, Bm, G), twice.  Bass roots D3 A2 B2 G2.
 CHORDS = [
     # bass, pad voicing (smooth voice leading), arpeggio tones
-    (38, [62, 66, 69, 73], [74, 78, 81, 85]),   # Dmaj7(ish): D F# A C#
+    (50, [62, 66, 69, 73], [74, 78, 81, 85]),   # Dmaj7(ish): D F# A C#
     (45, [61, 64, 69, 71], [73, 76, 81, 83]),   # A add9: C# E A B
     (47, [62, 66, 71, 73], [74, 78, 83, 85]),   # Bm add9: D F# B C#
     (43, [62, 67, 71, 74], [74, 79, 83, 86]),   # G: D G B D
@@ -1153,11 +1153,14 @@ def synth_bed() -> np.ndarray:
             src = src[::-1]
         echo += src
     arp = arp + one_pole_lowpass(echo, 2200.0)
-    dry = 0.55 * pad + 0.45 * bass + 0.30 * arp
+    dry = 0.55 * pad + 0.30 * bass + 0.30 * arp
     ir = reverb_ir(3.2, seed=99)
     wet = circular_convolve(0.6 * pad + 0.5 * arp, ir)
     mix = dry + 0.55 * wet / np.max(np.abs(wet)) * np.max(np.abs(dry)) * 0.6
-    mix -= mix.mean(axis=1, keepdims=True)
+    # high-pass ~70 Hz: keep the low end clean under a voice-over
+    f = np.fft.rfftfreq(mix.shape[1], 1 / SR)
+    hp = (f / 70.0) ** 2 / np.sqrt(1.0 + (f / 70.0) ** 4)
+    mix = np.fft.irfft(np.fft.rfft(mix, axis=1) * hp, n=mix.shape[1], axis=1)
     mix = mix / np.max(np.abs(mix)) * 10 ** (-3.0 / 20)  # peak -3 dBFS
     return mix.astype(np.float32)
 
