@@ -488,24 +488,30 @@ def parse_story(root: Path, path: Path) -> StorySpec:
 # ---- the whole library ----------------------------------------------------------------------
 
 
-def _cross_check(lib: Library) -> list[SceneError]:
-    """References between files: story -> scenes, theme, voice; styles used by layers."""
+def _cross_check(lib: Library, broken: set[str]) -> list[SceneError]:
+    """References between files: story -> scenes, theme, voice; styles used by layers.
+
+    `broken` holds ids of files that failed to load: their own error is reported already, so a
+    reference to them is not reported a second time as unknown.
+    """
     errors: list[SceneError] = []
     for story in lib.stories.values():
         w = story.where
-        if story.theme not in lib.themes:
+        if story.theme not in lib.themes and story.theme not in broken:
             errors.append(w.error(f"story uses unknown theme '{story.theme}' (known: {', '.join(lib.themes)})"))
         voices = [story.voice] + [v.voice for v in story.variants if v.voice]
         for voice in voices:
-            if voice not in lib.voices:
+            if voice not in lib.voices and lib.voices:
                 errors.append(w.error(f"unknown voice profile '{voice}' (known: {', '.join(lib.voices)})"))
         refs = list(story.scenes) + [r for v in story.variants for r in (v.scenes or ())]
         for ref in refs:
-            if ref.scene not in lib.scenes:
+            if ref.scene not in lib.scenes and ref.scene not in broken:
                 errors.append(ref.where.error(f"unknown scene '{ref.scene}' (known: {', '.join(sorted(lib.scenes))})"))
         for variant in story.variants:
             for scene_id, override in variant.overrides:
                 if scene_id not in lib.scenes:
+                    if scene_id in broken:
+                        continue
                     errors.append(variant.where.error(f"variant overrides unknown scene '{scene_id}'"))
                     continue
                 n = len(lib.scenes[scene_id].layers)
@@ -531,6 +537,7 @@ def collect_library(root: Path) -> tuple[Library, list[SceneError]]:
     """Load everything under root, collecting every error instead of stopping at the first."""
     lib = Library(root=root.resolve())
     errors: list[SceneError] = []
+    broken: set[str] = set()
     voices_dir = root / "voices"
     if voices_dir.is_dir():
         from smartvideo.voice.profiles import load_voice_profiles
@@ -550,11 +557,12 @@ def collect_library(root: Path) -> tuple[Library, list[SceneError]]:
                 item = parse(lib.root, path)
             except SceneError as exc:
                 errors.append(exc)
+                broken.add(path.stem)
                 continue
             if not _ID.match(item.id):
                 errors.append(SceneError(f"id '{item.id}' must be lower-case letters, digits, _ or -", path, 1))
             into[item.id] = item  # type: ignore[index]
-    errors.extend(_cross_check(lib))
+    errors.extend(_cross_check(lib, broken))
     return lib, errors
 
 
