@@ -6,6 +6,7 @@ one audio track -> join by stream copy. Outputs appear only complete (temporary 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo import RENDERER_VERSION
-from smartvideo.audio_track import PlacedVoice, build_audio_track, join_segments
+from smartvideo.background_plates import plate_for
+from smartvideo.audio_track import PlacedVoice, build_audio_track, join_segments, master_voice_line
 from smartvideo.captions import build_webvtt
 from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
 from smartvideo.devices import device_profile
@@ -152,6 +154,12 @@ class Renderer:
             if path.exists():
                 os.utime(path)  # recently used: the retention sweep keeps it
                 return path, True
+            if scene.personal and scene.background.kind == "video" and scene.background.path:
+                # Encoded on every click: start from a background already at the device's size.
+                plate = plate_for(scene.background.path, scene.background.file_hash or "", plan.device,
+                                  self.settings.cache_dir)
+                scene = dataclasses.replace(
+                    scene, background=dataclasses.replace(scene.background, path=str(plate)))
             encode_scene(scene, plan.device, path, self.settings.preset)
             return path, False
 
@@ -207,12 +215,16 @@ class Renderer:
                             segments_encoded=len(plan.scenes) - reused, segments_reused=reused)
 
     def _audio(self, plan: RenderPlan, spoken: dict[tuple[str, str], Speech], request: RenderRequest) -> Path:
-        voices = [PlacedVoice(str(spoken[(s.voice.text, s.voice.profile)].path), s.start + s.voice.offset)
-                  for s in plan.scenes if s.voice]
+        lines = [(spoken[(s.voice.text, s.voice.profile)].path, s.start + s.voice.offset)
+                 for s in plan.scenes if s.voice]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            mastered = list(pool.map(master_voice_line, [path for path, _ in lines]))
+        voices = [PlacedVoice(str(m), start) for m, (_, start) in zip(mastered, lines, strict=True)]
         name = hashlib.sha256(f"{request.output.resolve()}{time.time_ns()}".encode()).hexdigest()[:16]
         target = self.settings.work_dir / "audio" / f"{name}.m4a"
         target.parent.mkdir(parents=True, exist_ok=True)
-        return build_audio_track(voices, plan.music, plan.music_volume, plan.duration, target)
+        return build_audio_track(voices, plan.music, plan.music_volume, plan.duration, target,
+                                 self.settings.cache_dir)
 
 
 def caption_cues(plan: RenderPlan) -> list[tuple[float, float, str]]:

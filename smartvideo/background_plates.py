@@ -1,0 +1,43 @@
+"""Background plates: a library clip scaled and cropped to one device size, made once.
+
+Personal scenes are encoded on every click; decoding a 1280x1280 library clip and scaling every
+frame costs about twice as much as decoding a ready-made 720p plate. A plate has no personal data,
+so it lives in the shared cache next to the static segments.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from smartvideo.ffmpeg_exec import run_ffmpeg
+from smartvideo.render_plan import DeviceProfile
+
+_locks: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def plate_for(source: str, file_hash: str, device: DeviceProfile, cache_dir: Path) -> Path:
+    """The plate of `source` for `device`, encoding it the first time it is asked for."""
+    path = cache_dir / "plates" / f"{file_hash}_{device.width}x{device.height}_{device.fps}.mp4"
+    if path.exists():
+        return path
+    with _guard:
+        lock = _locks.setdefault(str(path), threading.Lock())
+    with lock:
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial.mp4")
+        fit = (f"scale={device.width}:{device.height}:force_original_aspect_ratio=increase:flags=bicubic,"
+               f"crop={device.width}:{device.height},setsar=1,fps={device.fps}")
+        try:
+            # Near-lossless and cheap to decode: it is an intermediate, re-encoded with the overlays.
+            run_ffmpeg(["-i", source, "-an", "-vf", fit, "-c:v", "libx264", "-preset", "ultrafast",
+                        "-tune", "fastdecode", "-crf", "12", "-pix_fmt", "yuv420p", "-f", "mp4", str(partial)],
+                       f"background plate for {Path(source).name}")
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+    return path
