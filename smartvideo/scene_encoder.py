@@ -110,13 +110,17 @@ def _enable(layer: PlannedLayer, duration: float) -> str | None:
 
 
 def _animated(image: Any, layer: PlannedLayer, fps: int) -> Any:
-    """A looping still with alpha fades in (and out before `end`)."""
-    stream = image.filter("loop", loop=-1, size=1, start=0).filter("setpts", f"N/{fps}/TB")
+    """A looping still with alpha fading in (and out before `end`).
+
+    Converted to yuva420p once, before looping, so the per-frame work is the fade alone; without
+    a fade-out the stream ends when the fade-in is done and the overlay holds its last frame.
+    """
+    stream = (image.filter("format", "yuva420p").filter("loop", loop=-1, size=1, start=0)
+              .filter("setpts", f"N/{fps}/TB"))
     stream = stream.filter("fade", t="in", st=layer.start, d=layer.animation_duration, alpha=1)
     if layer.end is not None:
-        stream = stream.filter("fade", t="out", st=max(layer.start, layer.end - FADE_OUT), d=FADE_OUT,
-                               alpha=1)
-    return stream
+        return stream.filter("fade", t="out", st=max(layer.start, layer.end - FADE_OUT), d=FADE_OUT, alpha=1)
+    return stream.filter("trim", end=layer.start + layer.animation_duration + 1 / fps)
 
 
 def _position(layer: PlannedLayer, x: int, y: int, device: DeviceProfile) -> tuple[str, str]:

@@ -61,11 +61,6 @@ def frgb(hex_: str) -> np.ndarray:
     return np.array(rgb(hex_), dtype=np.float32) / 255.0
 
 
-def mix_hex(a: str, b: str, t: float) -> tuple[int, int, int]:
-    ca, cb = rgb(a), rgb(b)
-    return tuple(int(round(ca[i] + (cb[i] - ca[i]) * t)) for i in range(3))  # type: ignore[return-value]
-
-
 def ffmpeg_exe() -> str:
     if imageio_ffmpeg is not None:
         return imageio_ffmpeg.get_ffmpeg_exe()
@@ -104,10 +99,12 @@ class Grid:
         self.x, self.y = np.meshgrid(c, c)
 
 
-def to_u8(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def to_u8(img: np.ndarray, rng: np.random.Generator, dither: float = 0.9) -> np.ndarray:
     """Float RGB [0,1] -> uint8 with a little triangular dither (less banding)."""
-    noise = (rng.random(img.shape, dtype=np.float32) - rng.random(img.shape, dtype=np.float32))
-    out = img * 255.0 + noise * 0.9
+    out = img * 255.0
+    if dither:
+        noise = (rng.random(img.shape, dtype=np.float32) - rng.random(img.shape, dtype=np.float32))
+        out = out + noise * dither
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -266,8 +263,7 @@ def frame_light_grid(g: Grid, i: int) -> np.ndarray:
     px, py = g.x * n, g.y * n  # pixel units at render size
     img = np.empty((n, n, 3), np.float32)
     img[:] = frgb(LIGHT)
-    # faint vertical gradient for depth
-    img = img * (1.0 - 0.035 * g.y)[..., None]
+    # (kept perfectly flat: a faint gradient would band/contour after encoding)
     # dot grid scrolling exactly one cell diagonally per loop
     cell = 32.0
     ox = (px - t * cell) % cell - cell / 2
@@ -316,17 +312,17 @@ def frame_light_grid(g: Grid, i: int) -> np.ndarray:
 
 
 BACKGROUNDS = {
-    # name: (frame function, render size, crf)
-    "navy_waves": (frame_navy_waves, 320, 26),
-    "teal_glow": (frame_teal_glow, 320, 26),
-    "coral_sunrise": (frame_coral_sunrise, 320, 26),
-    "light_grid": (frame_light_grid, 640, 25),
+    # name: (frame function, render size, crf, dither in 8-bit LSBs)
+    "navy_waves": (frame_navy_waves, 320, 26, 0.9),
+    "teal_glow": (frame_teal_glow, 320, 26, 0.9),
+    "coral_sunrise": (frame_coral_sunrise, 320, 26, 0.9),
+    "light_grid": (frame_light_grid, 640, 25, 0.0),
 }
 
 MAX_BG_BYTES = 1_500_000
 
 
-def encode_background(name: str, func, size: int, crf: int) -> Path:
+def encode_background(name: str, func, size: int, crf: int, dither: float) -> Path:
     out = BG_DIR / f"{name}.mp4"
     tmp = out.with_suffix(".tmp.mp4")
     g = Grid(size)
@@ -346,7 +342,7 @@ def encode_background(name: str, func, size: int, crf: int) -> Path:
     rng = np.random.default_rng(1234)
     assert proc.stdin is not None
     for i in range(NFRAMES):
-        proc.stdin.write(to_u8(func(g, i), rng).tobytes())
+        proc.stdin.write(to_u8(func(g, i), rng, dither).tobytes())
     proc.stdin.close()
     if proc.wait() != 0:
         raise RuntimeError(f"ffmpeg failed for {name}")
@@ -356,11 +352,11 @@ def encode_background(name: str, func, size: int, crf: int) -> Path:
 
 def make_backgrounds() -> None:
     BG_DIR.mkdir(parents=True, exist_ok=True)
-    for name, (func, size, crf) in BACKGROUNDS.items():
+    for name, (func, size, crf, dither) in BACKGROUNDS.items():
         t0 = time.time()
         # step CRF up if a file ever exceeds the size budget
         while True:
-            out = encode_background(name, func, size, crf)
+            out = encode_background(name, func, size, crf, dither)
             nbytes = out.stat().st_size
             if nbytes <= MAX_BG_BYTES or crf >= 34:
                 break
@@ -605,22 +601,22 @@ def make_phone(path: Path) -> None:
     pen.rrect((463, 83, 480, 91), 2, fill=rgba(WHITE))
     # app header: logo mark + greeting
     draw_logo_mark(pen, 148, 160, 28, rgba(WHITE), False)
-    pen.text((192, 150), "Hi Alex", "Lato-Black.ttf", 30, rgba(WHITE), anchor="lm")
-    pen.text((192, 180), "Your plan this month", "Lato-Regular.ttf", 18, rgba("#B8C7E8"), anchor="lm")
+    pen.text((192, 150), "My Nova", "Lato-Black.ttf", 30, rgba(WHITE), anchor="lm")
+    pen.text((192, 180), "Everything in one place", "Lato-Regular.ttf", 18, rgba("#B8C7E8"), anchor="lm")
     # usage ring card
     pen.rrect((118, 220, 482, 560), 30, fill=rgba(WHITE, 255))
     ccx, ccy, rr = 300, 375, 110
     pen.arc((ccx - rr, ccy - rr, ccx + rr, ccy + rr), 0, 360, fill=rgba("#E4EAF5"), width=22, caps=False)
     pen.arc((ccx - rr, ccy - rr, ccx + rr, ccy + rr), -90, 160, fill=rgba(TEAL), width=22)
-    pen.text((ccx, ccy - 14), "14.2", "Lato-Black.ttf", 54, rgba(NAVY), anchor="mm")
-    pen.text((ccx, ccy + 30), "of 20 GB", "Lato-Bold.ttf", 20, rgba("#6B7A99"), anchor="mm")
-    pen.text((ccx, 528), "Renews in 9 days", "Lato-Bold.ttf", 18, rgba(DEEP), anchor="mm")
+    pen.text((ccx, ccy - 14), "5G", "Lato-Black.ttf", 54, rgba(NAVY), anchor="mm")
+    pen.text((ccx, ccy + 30), "data usage", "Lato-Bold.ttf", 20, rgba("#6B7A99"), anchor="mm")
+    pen.text((ccx, 528), "Live, any time", "Lato-Bold.ttf", 18, rgba(DEEP), anchor="mm")
     # bill row
     pen.rrect((118, 582, 482, 672), 24, fill=rgba("#1B4AA3"))
     pen.circle(162, 627, 24, fill=rgba(CORAL))
-    pen.text((162, 628), "$", "Lato-Black.ttf", 26, rgba(WHITE), anchor="mm")
-    pen.text((200, 612), "Current bill", "Lato-Bold.ttf", 18, rgba("#B8C7E8"), anchor="lm")
-    pen.text((200, 642), "$42.50", "Lato-Black.ttf", 28, rgba(WHITE), anchor="lm")
+    pen.text((162, 628), "€", "Lato-Black.ttf", 26, rgba(WHITE), anchor="mm")
+    pen.text((200, 612), "Bills", "Lato-Bold.ttf", 18, rgba("#B8C7E8"), anchor="lm")
+    pen.text((200, 642), "Explained", "Lato-Black.ttf", 28, rgba(WHITE), anchor="lm")
     pen.rrect((388, 610, 462, 644), 17, fill=rgba(TEAL))
     pen.text((425, 627), "Pay", "Lato-Black.ttf", 18, rgba(NAVY), anchor="mm")
     # small bar chart card
@@ -784,7 +780,7 @@ def make_store_pin(path: Path) -> None:
     for k in range(n):
         x0 = bx0 - 6 + k * seg
         col = TEAL if k % 2 == 0 else "#00A38D"
-        pen.poly([(x0 + 6 * (1 - k / n) if False else x0, aw_top if False else aw_bot - 40), (x0 + seg, aw_bot - 40),
+        pen.poly([(x0, aw_bot - 40), (x0 + seg, aw_bot - 40),
                   (x0 + seg, aw_bot), (x0, aw_bot)], fill=rgba(col))
         pen.ellipse((x0, aw_bot - 16, x0 + seg, aw_bot + 16), fill=rgba(col))
     pen.rrect((bx0 + 6, aw_top - 16, bx1 - 6, aw_top + 6), 8, fill=rgba(NAVY))
@@ -799,7 +795,6 @@ def make_map_tile(path: Path) -> None:
     rng = np.random.default_rng(42)
     cv = Canvas(W, H, bg=rgba("#E9EDF4"))
     pen = cv.draw()
-    land = rgba("#E9EDF4")
     block_cols = ["#DDE3EE", "#E1E6F0", "#D9E0EC", "#E4E8F1"]
     # street grid (slightly irregular)
     xs = [0]
@@ -991,10 +986,10 @@ def make_images() -> None:
         ("phone.png", make_phone),
         ("router.png", make_router),
         ("sim_card.png", make_sim),
-        ("plan_basic.png", lambda p: make_plan(p, "Basic", "5", "$19", "#00C2A8", "#0E8F9E",
+        ("plan_basic.png", lambda p: make_plan(p, "Basic", "5", "€19", "#00C2A8", "#0E8F9E",
                                                ["Unlimited calls & texts", "5G where available",
                                                 "EU roaming included"], None)),
-        ("plan_plus.png", lambda p: make_plan(p, "Plus", "20", "$29", CORAL, "#F29A3E",
+        ("plan_plus.png", lambda p: make_plan(p, "Plus", "20", "€29", CORAL, "#F29A3E",
                                               ["Unlimited calls & texts", "5G + hotspot sharing",
                                                "Roam in 80 countries"], "BEST VALUE")),
         ("store_pin.png", make_store_pin),
@@ -1153,7 +1148,7 @@ def synth_bed() -> np.ndarray:
             src = src[::-1]
         echo += src
     arp = arp + one_pole_lowpass(echo, 2200.0)
-    dry = 0.55 * pad + 0.30 * bass + 0.30 * arp
+    dry = 0.55 * pad + 0.20 * bass + 0.32 * arp
     ir = reverb_ir(3.2, seed=99)
     wet = circular_convolve(0.6 * pad + 0.5 * arp, ir)
     mix = dry + 0.55 * wet / np.max(np.abs(wet)) * np.max(np.abs(dry)) * 0.6
