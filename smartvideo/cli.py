@@ -118,6 +118,23 @@ def _relative(error: SceneError) -> str:
     return error.location_message()
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from smartvideo.preview import write_preview
+    from smartvideo.renderer import RenderRequest
+
+    renderer = _renderer(args)
+    story = renderer.library.story(args.story)
+    customer = args.customer or (story.sample.customer if story.sample else None)
+    if not customer:
+        raise SmartVideoError(f"story '{args.story}' has no sample customer; pass --customer")
+    click = {"location": args.location} if args.location else {}
+    plan = renderer.plan(RenderRequest(story=args.story, customer=customer, output=Path(args.out),
+                                       device=args.device, variant=args.variant,
+                                       data_file=Path(args.data) if args.data else None, click=click))
+    print(write_preview(plan, Path(args.out), args.scene, args.at))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from smartvideo.bench import run_benchmarks
 
@@ -150,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", required=True)
     video_options(render)
     render.set_defaults(func=cmd_render)
+
+    preview = sub.add_parser("preview", help="a PNG of every scene (or one) in seconds, without encoding")
+    preview.add_argument("--story", required=True)
+    preview.add_argument("--customer", help="default: the story's sample customer")
+    preview.add_argument("--scene", help="one scene only")
+    preview.add_argument("--at", type=float, help="seconds into the scene (default: once all layers show)")
+    preview.add_argument("--out", default="preview.png")
+    video_options(preview)
+    preview.set_defaults(func=cmd_preview)
 
     validate = sub.add_parser("validate", help="check scenes, stories, voices and templates")
     validate.add_argument("paths", nargs="*", help="files or content folders (default: the content root)")
