@@ -1,1 +1,0 @@
-"""Simulated viewers through the pure fold and the report maths give exactly the expected report."""
