@@ -255,7 +255,7 @@ def plan_video(lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asse
         voice = None
         duration = scene.duration or 0.0
         if scene.voice:
-            text = render_text(scene.voice, context, scene.where)
+            text = render_text(scene.voice, context, scene.voice_where or scene.where)
             if text.strip():
                 spoken = voice_length(text, voice_profile)
                 fit = scene.voice_offset + spoken + scene.padding

@@ -290,6 +290,7 @@ def parse_scene(root: Path, path: Path) -> SceneSpec:
         padding=_number(data, "padding", 0.6, 0.0, 10.0) or 0.0,
         voice_offset=_number(data, "voice_offset", 0.3, 0.0, 10.0) or 0.0,
         min_duration=_number(data, "min_duration", 2.0, 0.5, 60.0) or 2.0,
+        voice_where=_where(data, "voice") if "voice" in data else None,
     )
 
 

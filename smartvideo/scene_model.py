@@ -65,6 +65,7 @@ class SceneSpec:
     padding: float = 0.6  # silence after the voice line for auto durations
     voice_offset: float = 0.3  # the voice starts this long after the scene
     min_duration: float = 2.0
+    voice_where: Where | None = None  # where the voice line is written, for error messages
 
 
 @dataclass(frozen=True, slots=True)

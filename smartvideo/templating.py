@@ -31,7 +31,14 @@ class Record(dict[str, Any]):
 
 
 def as_record(value: Any, path: str = "") -> Any:
-    """Wrap nested dicts (and dicts in lists) as Records; other values pass unchanged."""
+    """Wrap nested dicts (and dicts in lists) as Records; other values pass unchanged.
+
+    A null is treated as a missing field (an Undefined naming it), so `default(...)` and
+    `is defined` work on it and printing it is an error that names the field, never `None`.
+    """
+    if value is None:
+        return StrictUndefined(hint=f"field '{path}' is empty (null); give it a value or declare a default",
+                               name=path.rsplit(".", 1)[-1])
     if isinstance(value, Mapping):
         return Record({k: as_record(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}, path)
     if isinstance(value, list | tuple):

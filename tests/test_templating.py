@@ -39,9 +39,14 @@ def test_missing_nested_record_names_the_path():
         render_text("because {{ bill.reason }}", context(bill={}), HERE)
 
 
-def test_null_value_is_an_error_not_the_word_none():
-    with pytest.raises(TemplateDataError, match="empty"):
+def test_null_value_is_an_error_naming_the_field_not_the_word_none():
+    with pytest.raises(TemplateDataError, match="field 'bill.reason' is empty"):
         render_text("because {{ bill.reason }}", context(bill={"reason": None}), HERE)
+
+
+def test_null_value_takes_the_template_default():
+    ctx = context(bill={"reason": None})
+    assert render_text("because {{ bill.reason | default('usage changed') }}", ctx, HERE) == "because usage changed"
 
 
 @pytest.mark.parametrize(
