@@ -167,3 +167,13 @@ def test_plan_is_frozen(lib, customers):
 )
 def test_device_from_query_or_user_agent(query, agent, expected):
     assert pick_device(query, agent).name == expected
+
+
+def test_dutch_story_speaks_and_shows_dutch_amounts(lib):
+    record = FileCustomerSource(ROOT / "data" / "klanten.json").get("K2001")
+    result = plan(lib, record, story="rekening_nl", variant=None)
+    total = next(s for s in result.scenes if s.id == "rekening_totaal")
+    assert "Deze maand betaalt u 135 euro en 20 cent" in total.voice.text
+    assert total.voice.profile == "anna_nl"
+    assert total.layers[1].text == "€\u00a0135,20"
+    assert total.layers[2].text == "€\u00a012,40 meer dan vorige maand"
