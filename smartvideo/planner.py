@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,57 +229,83 @@ def _is_shown(condition: str | None, context: Mapping[str, Any], where: Where) -
     return condition is None or bool(evaluate(condition, context, where))
 
 
+class StoryPlanner:
+    """Plans one video scene by scene, so the renderer can encode scene 1 while scene 2 is spoken.
+
+    Everything that can fail on customer data (conditions, every text, chart data) is resolved
+    when the planner is made, before any slow work starts; `scenes()` then only adds speech
+    lengths and timing.
+    """
+
+    def __init__(self, lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asset_hash: AssetHash,
+                 every_scene: bool = False):
+        self.lib, self.inputs, self.voice_length, self.asset_hash = lib, inputs, voice_length, asset_hash
+        self.story = lib.story(inputs.story_id)
+        self.theme = lib.themes[self.story.theme]
+        self.customer_id = str(inputs.record.get("id", ""))
+        self.variant = pick_variant(self.story, self.customer_id, inputs.variant)
+        self.context = build_context(self.story, inputs.record, inputs.extra_context)
+        variant = self.variant
+        refs: tuple[SceneRef, ...] = variant.scenes if variant and variant.scenes else self.story.scenes
+        overrides = dict(variant.overrides) if variant else {}
+        self.voice_profile = variant.voice if variant and variant.voice else self.story.voice
+        self.selected: list[tuple[SceneSpec, str | None]] = []
+        for ref in refs:
+            scene = _apply_override(lib.scenes[ref.scene], overrides.get(ref.scene))
+            shown = (_is_shown(ref.when, self.context, ref.where)
+                     and _is_shown(scene.when, self.context, scene.where))
+            if not (shown or every_scene):
+                continue
+            voice = render_text(scene.voice, self.context, scene.voice_where or scene.where) if scene.voice else None
+            for layer in scene.layers:  # fail now, not after the first scenes are encoded
+                _plan_layer(layer, self.context, self.theme, self.story, lib, inputs.device, 1e6, asset_hash)
+            self.selected.append((scene, voice if voice and voice.strip() else None))
+        if not self.selected:
+            raise TemplateDataError(f"story '{self.story.id}': every scene's condition is false for this customer")
+        self.cta_url = render_text(self.story.cta_url, self.context, self.story.where) if self.story.cta_url else None
+
+    def scenes(self) -> Iterator[PlannedScene]:
+        """Each scene, timed (its voice spoken, its length in whole frames), in order."""
+        fps = self.inputs.device.fps
+        clock = 0.0
+        for index, (scene, text) in enumerate(self.selected):
+            voice = None
+            duration = scene.duration or 0.0
+            if text:
+                spoken = self.voice_length(text, self.voice_profile)
+                duration = max(duration, scene.voice_offset + spoken + scene.padding, scene.min_duration)
+                voice = VoiceLine(text=text, profile=self.voice_profile, offset=scene.voice_offset, duration=spoken)
+            duration = _frames(max(duration, 0.5), fps)
+            layers = tuple(
+                _plan_layer(layer, self.context, self.theme, self.story, self.lib, self.inputs.device, duration,
+                            self.asset_hash)
+                for layer in scene.layers
+            )
+            personal = any(uses_data(layer.content) or layer.chart is not None for layer in scene.layers) or bool(
+                scene.voice and uses_data(scene.voice))
+            yield PlannedScene(
+                id=scene.id, index=index, start=round(clock, 6), duration=duration,
+                background=_background(scene.background, self.lib, self.asset_hash), layers=layers, voice=voice,
+                personal=personal,
+            )
+            clock += duration
+
+    def plan(self, scenes: Sequence[PlannedScene]) -> RenderPlan:
+        """The whole plan, from the scenes `scenes()` gave."""
+        story = self.story
+        return RenderPlan(
+            story_id=story.id, customer_key=customer_key(story.id, self.customer_id),
+            variant=self.variant.name if self.variant else "default", device=self.inputs.device,
+            locale=story.locale, scenes=tuple(scenes), music=str(self.lib.path(story.music)) if story.music else None,
+            music_volume=story.music_volume, title=story.title, cta_url=self.cta_url,
+        )
+
+
 def plan_video(lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asset_hash: AssetHash,
                every_scene: bool = False) -> RenderPlan:
     """Resolve every template and time every scene: the one place a story becomes a plan.
 
     every_scene=True ignores `when` conditions (validate uses it to check every template).
     """
-    story = lib.story(inputs.story_id)
-    theme = lib.themes[story.theme]
-    customer_id = str(inputs.record.get("id", ""))
-    variant = pick_variant(story, customer_id, inputs.variant)
-    context = build_context(story, inputs.record, inputs.extra_context)
-    refs: tuple[SceneRef, ...] = variant.scenes if variant and variant.scenes else story.scenes
-    overrides = dict(variant.overrides) if variant else {}
-    voice_profile = variant.voice if variant and variant.voice else story.voice
-    fps = inputs.device.fps
-
-    planned: list[PlannedScene] = []
-    clock = 0.0
-    for ref in refs:
-        scene = _apply_override(lib.scenes[ref.scene], overrides.get(ref.scene))
-        shown = _is_shown(ref.when, context, ref.where) and _is_shown(scene.when, context, scene.where)
-        if not (shown or every_scene):
-            continue
-        voice = None
-        duration = scene.duration or 0.0
-        if scene.voice:
-            text = render_text(scene.voice, context, scene.voice_where or scene.where)
-            if text.strip():
-                spoken = voice_length(text, voice_profile)
-                fit = scene.voice_offset + spoken + scene.padding
-                duration = max(duration, fit, scene.min_duration)
-                voice = VoiceLine(text=text, profile=voice_profile, offset=scene.voice_offset, duration=spoken)
-        duration = _frames(max(duration, 0.5), fps)
-        layers = tuple(
-            _plan_layer(layer, context, theme, story, lib, inputs.device, duration, asset_hash)
-            for layer in scene.layers
-        )
-        personal = any(uses_data(layer.content) or layer.chart is not None for layer in scene.layers) or bool(
-            scene.voice and uses_data(scene.voice))
-        planned.append(PlannedScene(
-            id=scene.id, index=len(planned), start=round(clock, 6), duration=duration,
-            background=_background(scene.background, lib, asset_hash), layers=layers, voice=voice,
-            personal=personal,
-        ))
-        clock += duration
-    if not planned:
-        raise TemplateDataError(f"story '{story.id}': every scene's condition is false for this customer")
-    cta_url = render_text(story.cta_url, context, story.where) if story.cta_url else None
-    return RenderPlan(
-        story_id=story.id, customer_key=customer_key(story.id, customer_id),
-        variant=variant.name if variant else "default", device=inputs.device, locale=story.locale,
-        scenes=tuple(planned), music=str(lib.path(story.music)) if story.music else None,
-        music_volume=story.music_volume, title=story.title, cta_url=cta_url,
-    )
+    planner = StoryPlanner(lib, inputs, voice_length, asset_hash, every_scene)
+    return planner.plan(list(planner.scenes()))

@@ -175,15 +175,14 @@ class Renderer:
         plan = self.plan(request, spoken)
         timings["plan_and_voice"] = time.perf_counter() - t0
 
-        # The audio track first: it is quick, and progressive delivery needs it for scene 1.
         t1 = time.perf_counter()
-        audio = self._audio(plan, spoken, request)
-        timings["audio"] = time.perf_counter() - t1
-
-        t2 = time.perf_counter()
         reused = 0
         segments: list[Path] = []
         workers = max(1, min(self.settings.parallel, len(plan.scenes)))
+        audio_pool = ThreadPoolExecutor(max_workers=1)
+        # The audio track is mixed while the scenes encode; progressive delivery waits for it
+        # only when the first scene is done, which takes longer anyway.
+        audio_future = audio_pool.submit(self._audio, plan, spoken, request)
         try:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 # Personal scenes are the slow ones: start them first, hand scenes over in order.
@@ -194,16 +193,19 @@ class Renderer:
                     segments.append(path)
                     reused += was_reused
                     if on_scene_ready:
-                        on_scene_ready(plan, index, path, audio)
+                        on_scene_ready(plan, index, path, audio_future.result())
                     report("encode", (index + 1) / len(plan.scenes))
-            timings["encode"] = time.perf_counter() - t2
+            audio = audio_future.result()
+            timings["encode_and_audio"] = time.perf_counter() - t1
 
             t3 = time.perf_counter()
             report("assemble", 0.0)
             output = request.output
             join_segments(segments, audio, plan.duration, output)
         finally:
-            audio.unlink(missing_ok=True)
+            audio_pool.shutdown(wait=True)
+            if audio_future.done() and audio_future.exception() is None:
+                audio_future.result().unlink(missing_ok=True)
         captions = output.with_suffix(".vtt")
         _write_atomic(captions, build_webvtt(caption_cues(plan)))
         manifest = output.with_suffix(".json")
