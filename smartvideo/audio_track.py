@@ -112,7 +112,8 @@ def audio_filter(voices: list[PlacedVoice], has_music: bool, music_volume: float
         labels.append(f"[v{n}]")
     end = f"atrim=0:{total:.3f},apad=whole_dur={total:.3f}"
     if labels:
-        mix = "".join(labels) + (f"amix=inputs={len(labels)}:normalize=0:dropout_transition=0," if len(labels) > 1 else "")
+        mixer = f"amix=inputs={len(labels)}:normalize=0:dropout_transition=0," if len(labels) > 1 else ""
+        mix = "".join(labels) + mixer
         parts.append(f"{mix}aformat=channel_layouts=stereo,apad,atrim=0:{total:.3f}[voice]")
     else:
         parts.append(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=0:{total:.3f}[voice]")

@@ -26,7 +26,8 @@ CUSTOMER = "C1001"
 
 
 def machine() -> str:
-    return f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{platform.machine()} {os.cpu_count()} cores, {python}"
 
 
 def emit(name: str, values: list[float], unit: str, **extra: Any) -> dict[str, Any]:

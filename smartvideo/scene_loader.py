@@ -268,12 +268,8 @@ def parse_scene(root: Path, path: Path) -> SceneSpec:
     scene_id = _text(data, "id", required=True) or ""
     if scene_id != path.stem:
         raise _err(data, "id", f"scene id '{scene_id}' must match the file name '{path.stem}'")
-    duration: float | None
     raw = data.get("duration", "auto")
-    if raw == "auto":
-        duration = None
-    else:
-        duration = _number(data, "duration", None, 0.5, 120.0)
+    duration = None if raw == "auto" else _number(data, "duration", None, 0.5, 120.0)
     layers_data = _list(data, "layers") if "layers" in data else LineList()
     layers = tuple(parse_layer(root, item, layers_data, i) for i, item in enumerate(layers_data))
     voice = _template(data, "voice")
@@ -562,7 +558,7 @@ def collect_library(root: Path) -> tuple[Library, list[SceneError]]:
                 continue
             if not _ID.match(item.id):
                 errors.append(SceneError(f"id '{item.id}' must be lower-case letters, digits, _ or -", path, 1))
-            into[item.id] = item  # type: ignore[index]
+            into[item.id] = item  # type: ignore[index,assignment]
     errors.extend(_cross_check(lib, broken))
     return lib, errors
 

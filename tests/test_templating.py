@@ -23,7 +23,8 @@ def test_renders_customer_fields_and_filters():
 def test_locale_of_the_story_drives_the_filters():
     ctx = context(bill={"total": 135.2})
     ctx["_locale"] = "nl"
-    assert render_text("{{ bill.total | money }}", ctx, HERE) == "€\u00a0135,20"  # a no-break space keeps € with the amount
+    # A no-break space keeps € with the amount.
+    assert render_text("{{ bill.total | money }}", ctx, HERE) == "€\u00a0135,20"
 
 
 def test_missing_field_names_the_full_path_and_the_scene_line():
