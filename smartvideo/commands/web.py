@@ -1,0 +1,114 @@
+"""Sub-commands for delivery: `serve` (embedded mode), `link` (a signed link), `cleanup` (retention)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _config(args: argparse.Namespace, **overrides: Any):  # noqa: ANN202 - AppConfig
+    from smartvideo.config import load_config
+
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if getattr(args, "root", None):
+        values["content_root"] = args.root
+    if getattr(args, "cache", None):
+        values["cache_dir"] = args.cache
+    return load_config(file=getattr(args, "config", None), overrides=values)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The whole app on one machine: embedded runner (thread pool), SQLite, no Redis, no worker."""
+    from waitress import serve
+
+    from smartvideo.web.app_factory import create_app
+
+    overrides: dict[str, Any] = {"broker_url": "", "redis_url": ""}  # embedded, whatever the environment
+    if args.root:
+        overrides["content_root"] = args.root
+    if args.cache:
+        overrides["cache_dir"] = args.cache
+    app = create_app(overrides)
+    print(f"SmartVideo on http://{args.host}:{args.port}/ (embedded runner; Ctrl-C stops)", file=sys.stderr)
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="smartvideo", channel_timeout=120)
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from smartvideo.links import create_link, link_url, parse_ttl
+    from smartvideo.renderer import Renderer
+    from smartvideo.storage.database import engine_for
+
+    config = _config(args)
+    ttl = parse_ttl(args.ttl or config.link_ttl)
+    renderer = Renderer(config.render_settings())
+    # An unknown story or customer is an error now, not a failed render on the customer's click.
+    renderer.library.story(args.story)
+    renderer.customer_source(renderer.data_file_for(args.story)).get(args.customer)
+    link = create_link(engine_for(config.sql_url), config.secret_key, args.story, args.customer, ttl,
+                       variant=args.variant, campaign=args.campaign, channel=args.channel, created_by="cli")
+    if args.prerender:
+        _prerender(config, link, args.prerender)
+    print(link_url(config.public_url, link.token))
+    return 0
+
+
+def _prerender(config: Any, link: Any, device_name: str) -> None:
+    """Make the video now, before the link is sent: the click then plays at once.
+
+    Scaled mode queues the job for the workers; embedded mode renders here and waits.
+    """
+    import time
+
+    from smartvideo.devices import device_profile
+    from smartvideo.errors import RenderError
+    from smartvideo.web.services import Services
+
+    services = Services(config)
+    device = device_profile(device_name)
+    try:
+        status = services.start_render(link, device)
+        while services.mode == "embedded" and status["status"] in ("queued", "rendering"):
+            time.sleep(0.2)
+            status = services.render_status(link, device)
+        if status["status"] == "failed":
+            raise RenderError("the video could not be rendered; the reason is in the log")
+        print(f"pre-render {device.name}: {status['status']}", file=sys.stderr)
+    finally:
+        services.close()
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from smartvideo.jobs.retention import sweep
+
+    config = _config(args, retention_days=args.days)
+    result = sweep(config)
+    print(json.dumps({"retention_days": config.retention_days, **result.as_dict()}))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="run the web app with the embedded runner (one machine)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--threads", type=int, default=16, help="request threads (default: %(default)s)")
+    serve.set_defaults(func=cmd_serve)
+
+    link = sub.add_parser("link", help="print a signed, expiring video link for a customer")
+    link.add_argument("--story", required=True)
+    link.add_argument("--customer", required=True)
+    link.add_argument("--ttl", help="lifetime: 7d, 12h, 30m, 2w (default: SMARTVIDEO_LINK_TTL or 7d)")
+    link.add_argument("--variant", help="force an A/B variant")
+    link.add_argument("--campaign")
+    link.add_argument("--channel", default="none", help="email | sms | none")
+    link.add_argument("--prerender", metavar="DEVICE", help="render the video for DEVICE now (landscape, "
+                      "portrait, square, lite) so the click plays at once")
+    link.add_argument("--config", help="YAML config file (default: SMARTVIDEO_CONFIG)")
+    link.set_defaults(func=cmd_link)
+
+    cleanup = sub.add_parser("cleanup", help="delete rendered videos older than the retention period")
+    cleanup.add_argument("--days", type=float, help="retention in days (default: SMARTVIDEO_RETENTION_DAYS)")
+    cleanup.add_argument("--config", help="YAML config file (default: SMARTVIDEO_CONFIG)")
+    cleanup.set_defaults(func=cmd_cleanup)
