@@ -1,0 +1,421 @@
+"""Beacon ingest: one batch, one transaction; counters are updated as the events arrive.
+
+Idempotent: the (view id, seq) key of `analytics_batches` is inserted first; a replayed batch finds it
+and changes nothing. The view row is then locked (PostgreSQL: FOR UPDATE; SQLite: the insert already
+holds the write lock), its state folded with the batch (pure, in `view_state`), and the delta added to
+the counters that reports read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, case, select, update
+
+from smartvideo.analytics.events import BeaconBatch, WatchEvent, check_plausible
+from smartvideo.analytics.retention import SceneSpan, seconds_in
+from smartvideo.analytics.sql_upsert import (
+    add_counters,
+    driver_executemany,
+    driver_insert_new,
+    driver_value,
+    insert_ignore,
+)
+from smartvideo.analytics.tables import (
+    batches_table,
+    daily_table,
+    events_table,
+    scenes_table,
+    seconds_table,
+    viewers_table,
+    views_table,
+)
+from smartvideo.analytics.view_state import ViewDelta, ViewState, fold_events
+from smartvideo.links import Link
+from smartvideo.storage.renders_table import renders_table
+
+VIEWER_COUNTERS = ("viewers_opened", "viewers_half", "viewers_completed", "viewers_cta")
+DIMENSIONS = ("story", "variant", "device", "campaign", "day")
+BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
+EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
+SECOND_COLUMNS = ("story", "variant", "device", "campaign", "day", "second", "views", "rewatches")
+DAILY_COUNTERS = [
+    "views",
+    "new_viewers",
+    "opens",
+    "plays",
+    "completions",
+    "halves",
+    "ctas",
+    "errors",
+    "rewatch_views",
+    "watched_seconds",
+    "rewatched_seconds",
+    "watched_sum",
+    "watched_sq_sum",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderFacts:
+    """What a render tells the analytics: its variant and, once ready, its length and scenes."""
+
+    variant: str | None
+    n_seconds: int | None
+    scenes: tuple[SceneSpan, ...]
+    scenes_json: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    stored: int  # events stored by this call (0 for a replay)
+    duplicate: bool
+
+
+def parse_scenes(text: str | None) -> tuple[SceneSpan, ...]:
+    if not text:
+        return ()
+    return tuple(SceneSpan(str(s["id"]), float(s["start"]), float(s["end"])) for s in json.loads(text))
+
+
+class BeaconStore:
+    """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._ready: dict[tuple[str, str], RenderFacts] = {}
+        self._lock = threading.Lock()
+        # SQLite has one writer at a time; waiting on a lock here beats SQLite's sleeping busy handler.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._dialect = engine.dialect.name
+        self._select_view = select(views_table).where(views_table.c.view_id == bindparam("v_id"))
+        if self._dialect == "postgresql":
+            self._select_view = self._select_view.with_for_update()
+        self._update_view = update(views_table).where(views_table.c.view_id == bindparam("v_id"))
+        v = viewers_table.c
+        self._select_viewer = select(
+            v.variant, v.device, v.campaign, v.first_day, v.opened, v.half, v.completed, v.cta
+        ).where(v.story == bindparam("v_story"), v.link_id == bindparam("v_link"))
+        if self._dialect == "postgresql":  # two views of one customer at once: flags counted once
+            self._select_viewer = self._select_viewer.with_for_update()
+        self._update_viewer = (
+            update(viewers_table)
+            .where(v.story == bindparam("v_story"), v.link_id == bindparam("v_link"))
+            .values(views=v.views + bindparam("v_add"))
+        )
+
+    def render_facts(self, link_id: str, device: str) -> RenderFacts | None:
+        key = (link_id, device)
+        with self._lock:
+            if key in self._ready:
+                return self._ready[key]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    renders_table.c.status,
+                    renders_table.c.variant,
+                    renders_table.c.duration,
+                    renders_table.c.scenes,
+                )
+                .where(renders_table.c.link_id == link_id, renders_table.c.device == device)
+                .order_by(
+                    case((renders_table.c.status == "ready", 0), else_=1),
+                    renders_table.c.created_at.desc(),
+                )
+                .limit(1)
+            ).first()
+        if rows is None:
+            return None
+        if rows.status == "ready" and rows.duration:
+            facts = RenderFacts(rows.variant, seconds_in(rows.duration), parse_scenes(rows.scenes), rows.scenes)
+            with self._lock:
+                self._ready[key] = facts
+            return facts
+        return RenderFacts(rows.variant, None, (), None)
+
+    def ingest(self, link: Link, batch: BeaconBatch, now: dt.datetime | None = None) -> IngestResult:
+        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible."""
+        now = now or dt.datetime.now(dt.UTC)
+        facts = self.render_facts(link.id, batch.device)
+        check_plausible(batch, facts.n_seconds if facts else None)
+        with self._write_lock, self.engine.begin() as conn:
+            fresh = driver_insert_new(
+                conn,
+                batches_table,
+                BATCH_COLUMNS,
+                (batch.view, batch.seq, len(batch.events), driver_value(conn, now)),
+                "seq",
+            )
+            if not fresh:
+                return IngestResult(0, True)
+            self._store_events(conn, batch)
+            self._fold_into_view(conn, link, batch, facts, now)
+        return IngestResult(len(batch.events), False)
+
+    @staticmethod
+    def _store_events(conn: Connection, batch: BeaconBatch) -> None:
+        rows = [
+            (batch.view, batch.seq, idx, "watch", e.second, None, None, None)
+            if isinstance(e, WatchEvent)
+            else (batch.view, batch.seq, idx, e.type, None, e.t, e.t_from, e.message)
+            for idx, e in enumerate(batch.events)
+        ]
+        driver_executemany(conn, events_table, EVENT_COLUMNS, rows)
+
+    def _fold_into_view(
+        self,
+        conn: Connection,
+        link: Link,
+        batch: BeaconBatch,
+        facts: RenderFacts | None,
+        now: dt.datetime,
+    ) -> None:
+        variant = (facts.variant if facts else None) or link.variant or ""
+        new_view = (
+            conn.execute(
+                insert_ignore(self._dialect, views_table, "view_id"),
+                {
+                    "view_id": batch.view,
+                    "link_id": link.id,
+                    "story": link.story,
+                    "variant": variant,
+                    "device": batch.device,
+                    "campaign": link.campaign or "",
+                    "day": now.date(),
+                    "n_seconds": None,
+                    "scenes": None,
+                    "watched": b"",
+                    "watched_count": 0,
+                    "rewatches": 0,
+                    "opened": False,
+                    "played": False,
+                    "completed": False,
+                    "cta": False,
+                    "errored": False,
+                    "entered": 0,
+                    "continued": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            ).first()
+            is not None
+        )
+        view = conn.execute(self._select_view, {"v_id": batch.view}).one()
+        if view.link_id != link.id:
+            from smartvideo.analytics.errors import BeaconRejected
+
+            raise BeaconRejected("view id belongs to another link")
+        n_seconds, scenes_json = view.n_seconds, view.scenes
+        learned_render = n_seconds is None and facts is not None and facts.n_seconds is not None
+        if learned_render:
+            assert facts is not None
+            n_seconds, scenes_json = facts.n_seconds, facts.scenes_json
+        scenes = parse_scenes(scenes_json)
+        state = ViewState(
+            bytes(view.watched),
+            view.watched_count,
+            view.rewatches,
+            view.opened,
+            view.played,
+            view.completed,
+            view.cta,
+            view.errored,
+            view.entered,
+            view.continued,
+        )
+        new_state, delta = fold_events(state, batch.events, n_seconds, scenes)
+        conn.execute(
+            self._update_view,
+            {
+                "v_id": batch.view,
+                "n_seconds": n_seconds,
+                "scenes": scenes_json,
+                "watched": new_state.watched,
+                "watched_count": new_state.watched_count,
+                "rewatches": new_state.rewatches,
+                "opened": new_state.opened,
+                "played": new_state.played,
+                "completed": new_state.completed,
+                "cta": new_state.cta,
+                "errored": new_state.errored,
+                "entered": new_state.entered,
+                "continued": new_state.continued,
+                "updated_at": now,
+            },
+        )
+        dims = {
+            "story": view.story,
+            "variant": view.variant,
+            "device": view.device,
+            "campaign": view.campaign,
+            "day": view.day,
+        }
+        new_viewer, first_dims, newly = self._count_viewer(conn, link, view, new_view, delta)
+        self._add_daily(conn, dims, delta, new_view, new_viewer, n_seconds if learned_render else 0, first_dims, newly)
+        self._add_seconds(conn, dims, delta)
+        self._add_scenes(conn, dims, scenes if learned_render else (), delta, scenes)
+
+    def _count_viewer(
+        self, conn: Connection, link: Link, view: Any, new_view: bool, delta: ViewDelta
+    ) -> tuple[bool, dict[str, Any] | None, dict[str, int]]:
+        """Keep the customer's row (views, engagement flags).
+
+        Returns whether the customer is new, the dimensions of its first view, and the engagement
+        flags it gets for the first time (counted under those dimensions).
+        """
+        if not (new_view or delta.changes_flags):
+            return False, None, {}
+        flags = {
+            "opened": int(delta.opened),
+            "half": int(delta.became_half),
+            "completed": int(delta.completed),
+            "cta": int(delta.cta),
+        }
+        new_viewer = False
+        if new_view:
+            new_viewer = (
+                conn.execute(
+                    insert_ignore(self._dialect, viewers_table, "link_id"),
+                    {
+                        "story": view.story,
+                        "link_id": link.id,
+                        "customer_id": link.customer_id,
+                        "variant": view.variant,
+                        "device": view.device,
+                        "campaign": view.campaign,
+                        "first_day": view.day,
+                        "views": 1,
+                        **flags,
+                    },
+                ).first()
+                is not None
+            )
+        if new_viewer:
+            first = {
+                "story": view.story,
+                "variant": view.variant,
+                "device": view.device,
+                "campaign": view.campaign,
+                "day": view.day,
+            }
+            newly = flags
+        else:
+            key = {"v_story": view.story, "v_link": link.id}
+            old = conn.execute(self._select_viewer, key).one()
+            first = {
+                "story": view.story,
+                "variant": old.variant,
+                "device": old.device,
+                "campaign": old.campaign,
+                "day": old.first_day,
+            }
+            newly = {name: int(on and not getattr(old, name)) for name, on in flags.items()}
+            if new_view or any(newly.values()):
+                conn.execute(
+                    self._update_viewer,
+                    {
+                        **key,
+                        "v_add": int(new_view),
+                        **{name: int(getattr(old, name) or newly[name]) for name in flags},
+                    },
+                )
+        return new_viewer, first, newly
+
+    @staticmethod
+    def _add_daily(
+        conn: Connection,
+        dims: dict[str, Any],
+        delta: ViewDelta,
+        new_view: bool,
+        new_viewer: bool,
+        max_seconds: int,
+        first_dims: dict[str, Any] | None,
+        newly: dict[str, int],
+    ) -> None:
+        """Add the view's changes (and the customer's first-time flags) to the day counters.
+
+        Rows go in key order in one statement, so two transactions never lock them crosswise.
+        """
+        row = dict(
+            dims,
+            views=int(new_view),
+            new_viewers=int(new_viewer),
+            opens=int(delta.opened),
+            plays=int(delta.played),
+            completions=int(delta.completed),
+            halves=int(delta.became_half),
+            ctas=int(delta.cta),
+            errors=int(delta.errored),
+            rewatch_views=int(delta.became_rewatch_view),
+            watched_seconds=len(delta.new_seconds),
+            rewatched_seconds=sum(n for _, n in delta.rewatched),
+            watched_sum=delta.watched_fraction,
+            watched_sq_sum=delta.watched_fraction_sq,
+            max_seconds=max_seconds,
+            **dict.fromkeys(VIEWER_COUNTERS, 0),
+        )
+        rows = [row] if any(row[name] for name in DAILY_COUNTERS) or max_seconds else []
+        if first_dims is not None and any(newly.values()):
+            if first_dims == dims and rows:
+                target = row
+            else:
+                target = dict(first_dims, **dict.fromkeys(row.keys() - first_dims.keys(), 0))
+                rows.append(target)
+            for name, on in newly.items():
+                target[f"viewers_{name}"] += on
+        rows.sort(key=lambda r: (r["story"], r["variant"], r["device"], r["campaign"], r["day"]))
+        counters = (*DAILY_COUNTERS, *VIEWER_COUNTERS)
+        columns = (*DIMENSIONS, *counters, "max_seconds")
+        driver_executemany(
+            conn,
+            daily_table,
+            columns,
+            [tuple(driver_value(conn, r[c]) for c in columns) for r in rows],
+            counters=counters,
+            maxima=("max_seconds",),
+        )
+
+    @staticmethod
+    def _add_seconds(conn: Connection, dims: dict[str, Any], delta: ViewDelta) -> None:
+        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for second in delta.new_seconds:
+            counts[second][0] += 1
+        for second, times in delta.rewatched:
+            counts[second][1] += times
+        day = dims["day"] if conn.dialect.name == "postgresql" else dims["day"].isoformat()
+        key = (dims["story"], dims["variant"], dims["device"], dims["campaign"], day)
+        rows = [(*key, s, v, r) for s, (v, r) in sorted(counts.items())]
+        driver_executemany(conn, seconds_table, SECOND_COLUMNS, rows, counters=("views", "rewatches"))
+
+    @staticmethod
+    def _add_scenes(
+        conn: Connection,
+        dims: dict[str, Any],
+        newly_present: tuple[SceneSpan, ...],
+        delta: ViewDelta,
+        scenes: tuple[SceneSpan, ...],
+    ) -> None:
+        rows = []
+        for index, scene in enumerate(scenes):
+            present = scene in newly_present
+            entered, continued = delta.entered >> index & 1, delta.continued >> index & 1
+            if present or entered or continued:
+                rows.append(
+                    dict(
+                        dims,
+                        scene=scene.id,
+                        position=index,
+                        present=int(present),
+                        entered=entered,
+                        continued=continued,
+                        start_sum=scene.start if present else 0.0,
+                        end_sum=scene.end if present else 0.0,
+                    )
+                )
+        add_counters(conn, scenes_table, rows, ["present", "entered", "continued", "start_sum", "end_sum"])

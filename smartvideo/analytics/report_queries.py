@@ -1,0 +1,195 @@
+"""Report queries: a handful of GROUP BY queries over the counter tables (never over views)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, select
+
+from smartvideo.analytics.engagement import EngagementPoints
+from smartvideo.analytics.report_model import (
+    TOTALS,
+    CounterGroup,
+    CustomerEngagement,
+    EngagementSummary,
+    Filters,
+    Report,
+    build_report,
+)
+from smartvideo.analytics.tables import daily_table, scenes_table, seconds_table, viewers_table
+from smartvideo.links import links_table
+
+
+def _where(table: Any, story: str, filters: Filters, day_column: str = "day") -> Any:
+    c = table.c
+    clauses = [c.story == story]
+    if filters.date_from:
+        clauses.append(c[day_column] >= filters.date_from)
+    if filters.date_to:
+        clauses.append(c[day_column] <= filters.date_to)
+    if filters.variant is not None:
+        clauses.append(c.variant == filters.variant)
+    if filters.device is not None:
+        clauses.append(c.device == filters.device)
+    if filters.campaign is not None:
+        clauses.append(c.campaign == filters.campaign)
+    return and_(*clauses)
+
+
+def _counter_groups(conn: Connection, story: str, filters: Filters) -> dict[tuple[str, str], CounterGroup]:
+    groups: dict[tuple[str, str], CounterGroup] = {}
+
+    def group(variant: str, device: str) -> CounterGroup:
+        return groups.setdefault((variant, device), CounterGroup())
+
+    d = daily_table.c
+    for row in conn.execute(
+        select(
+            d.variant,
+            d.device,
+            *[func.sum(d[name]).label(name) for name in TOTALS],
+            func.max(d.max_seconds).label("max_seconds"),
+        )
+        .where(_where(daily_table, story, filters))
+        .group_by(d.variant, d.device)
+    ):
+        g = group(row.variant, row.device)
+        g.totals = {name: row._mapping[name] or 0 for name in TOTALS}
+        g.max_seconds = int(row.max_seconds or 0)
+    s = seconds_table.c
+    for srow in conn.execute(
+        select(s.variant, s.device, s.second, func.sum(s.views), func.sum(s.rewatches))
+        .where(_where(seconds_table, story, filters))
+        .group_by(s.variant, s.device, s.second)
+    ):
+        group(srow[0], srow[1]).seconds[int(srow[2])] = [int(srow[3]), int(srow[4])]
+    c = scenes_table.c
+    for crow in conn.execute(
+        select(
+            c.variant,
+            c.device,
+            c.scene,
+            func.min(c.position),
+            func.sum(c.present),
+            func.sum(c.entered),
+            func.sum(c.continued),
+            func.sum(c.start_sum),
+            func.sum(c.end_sum),
+        )
+        .where(_where(scenes_table, story, filters))
+        .group_by(c.variant, c.device, c.scene)
+    ):
+        group(crow[0], crow[1]).scenes[crow[2]] = [float(v or 0) for v in crow[3:]]
+    return groups
+
+
+def _links_made(conn: Connection, story: str, filters: Filters) -> tuple[int | None, dict[str, int] | None]:
+    """Links made for the story (and per explicit variant); None where links cannot tell."""
+    if filters.device is not None:
+        return None, None  # a link is not made for a device
+    c = links_table.c
+    clauses = [c.story == story]
+    if filters.campaign is not None:
+        clauses.append(c.campaign == filters.campaign if filters.campaign else c.campaign.is_(None))
+    if filters.date_from:
+        clauses.append(c.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
+    if filters.date_to:
+        clauses.append(c.created_at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
+    per_variant = {
+        row[0]: int(row[1]) for row in conn.execute(select(c.variant, func.count()).where(*clauses).group_by(c.variant))
+    }
+    unknown = per_variant.pop(None, 0)  # variant picked per customer at render time
+    if filters.variant is not None:
+        return (per_variant.get(filters.variant, 0) if not unknown else None), (per_variant if not unknown else None)
+    return sum(per_variant.values()) + unknown, (per_variant if not unknown else None)
+
+
+def _engagement(
+    conn: Connection,
+    story: str,
+    filters: Filters,
+    points: EngagementPoints,
+    totals: dict[str, float],
+) -> EngagementSummary:
+    """Customers and mean score from the counters; the top list walks the flags index best-first."""
+    customers = int(totals.get("new_viewers", 0))
+    score_sum = (
+        points.opened * totals.get("viewers_opened", 0)
+        + points.watched_half * totals.get("viewers_half", 0)
+        + points.completed * totals.get("viewers_completed", 0)
+        + points.cta * totals.get("viewers_cta", 0)
+    )
+    v = viewers_table.c
+    where = _where(viewers_table, story, filters, day_column="first_day")
+    combos: dict[int, list[tuple[int, int, int, int]]] = {}
+    for o, h, c, t in itertools.product((1, 0), repeat=4):  # opened, half, completed, cta
+        combos.setdefault(points.score(bool(o), bool(h), bool(c), bool(t)), []).append((o, h, c, t))
+    top: list[CustomerEngagement] = []
+    for score in sorted(combos, reverse=True):
+        wanted = points.top - len(top)
+        if wanted <= 0:
+            break
+        found = []
+        for opened, half, completed, cta in combos[score]:
+            query = (
+                select(v.customer_id, v.variant, v.views)
+                .where(
+                    where,
+                    v.cta == cta,
+                    v.completed == completed,
+                    v.half == half,
+                    v.opened == opened,
+                )
+                .order_by(v.customer_id)
+                .limit(wanted)
+            )
+            found += [
+                CustomerEngagement(
+                    row.customer_id,
+                    row.variant,
+                    int(row.views),
+                    bool(opened),
+                    bool(half),
+                    bool(completed),
+                    bool(cta),
+                    score,
+                )
+                for row in conn.execute(query)
+            ]
+        top += sorted(found, key=lambda c: c.customer_id)[:wanted]
+    return EngagementSummary(points.as_dict(), customers, score_sum / customers if customers else 0.0, tuple(top))
+
+
+def story_report(
+    engine: Engine,
+    story: str,
+    filters: Filters | None = None,
+    points: EngagementPoints | None = None,
+    now: dt.datetime | None = None,
+) -> Report:
+    """The drop-off report of a story, read from the counters."""
+    filters = filters or Filters()
+    points = points or EngagementPoints()
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        groups = _counter_groups(conn, story, filters)
+        links, links_per_variant = _links_made(conn, story, filters)
+        totals: dict[str, float] = {}
+        for group in groups.values():
+            for name, value in group.totals.items():
+                totals[name] = totals.get(name, 0) + value
+        engagement = _engagement(conn, story, filters, points, totals)
+    query_ms = (time.perf_counter() - started) * 1000
+    return build_report(
+        story,
+        filters,
+        groups,
+        links,
+        links_per_variant,
+        engagement,
+        query_ms,
+        now or dt.datetime.now(dt.UTC),
+    )

@@ -1,0 +1,514 @@
+"""Analytics benchmarks: beacon ingest over HTTP on loopback, and a report over 1 M recorded views.
+
+Each function returns figure dicts like {"name": "beacon_events_per_s", "value": N, "unit": "events/s",
+"runs": k, ...}; `run(args)` prints them as JSON lines (`smartvideo bench --only analytics`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select
+
+SECRET = "bench-analytics-secret-0123456789abcdef0123"
+STORY = "first_bill"
+SCENES = [
+    {"id": "intro", "start": 0.0, "end": 9.5},
+    {"id": "bill_total", "start": 9.5, "end": 24.0},
+    {"id": "breakdown", "start": 24.0, "end": 41.2},
+    {"id": "tips", "start": 41.2, "end": 52.0},
+    {"id": "outro_cta", "start": 52.0, "end": 60.0},
+]
+DURATION = 60.0
+DEVICES = ("landscape", "portrait", "square", "lite")
+
+
+def _figure(name: str, values: list[float], unit: str, **extra: Any) -> dict[str, Any]:
+    from smartvideo.bench import machine
+
+    return {
+        "name": name,
+        "value": round(statistics.median(values), 2),
+        "unit": unit,
+        "runs": len(values),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+        "machine": machine(),
+        **extra,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _make_links(engine: Engine, n: int) -> list[Any]:
+    """n links, each with a ready 60 s render of five scenes on a random device."""
+    from smartvideo.links import create_link
+    from smartvideo.storage.renders_table import renders_table
+
+    links, rows = [], []
+    now = dt.datetime.now(dt.UTC)
+    rng = random.Random(7)
+    for i in range(n):
+        variant = "AB"[i % 2]
+        link = create_link(
+            engine,
+            SECRET,
+            STORY,
+            f"BENCH{i:06d}",
+            dt.timedelta(days=7),
+            variant=variant,
+            campaign="bench",
+        )
+        device = rng.choice(DEVICES)
+        links.append((link, device))
+        rows.append(
+            {
+                "id": f"{link.id}.{device}",
+                "link_id": link.id,
+                "story": STORY,
+                "device": device,
+                "variant": variant,
+                "status": "ready",
+                "progress": 1.0,
+                "duration": DURATION,
+                "scenes": json.dumps(SCENES),
+                "created_at": now,
+                "finished_at": now,
+            }
+        )
+    with engine.begin() as conn:
+        conn.execute(insert(renders_table), rows)
+    return links
+
+
+def _view_batches(link: Any, device: str, view: str, batch_events: int, rng: random.Random) -> list[bytes]:
+    """One viewer's batches: open, play, the seconds watched (some again), maybe a seek, end and CTA."""
+    stop = rng.choice([3, 12, 30, 45, 60, 60, 60])
+    events: list[dict[str, Any]] = [{"type": "open"}, {"type": "play", "t": 0.0}]
+    events += [{"type": "watch", "s": s} for s in range(stop)]
+    if stop > 20 and rng.random() < 0.3:
+        events += [{"type": "seek", "from": 20.0, "t": 10.0}] + [{"type": "watch", "s": s} for s in range(10, 20)]
+    if stop == 60:
+        events.append({"type": "ended", "t": DURATION})
+        if rng.random() < 0.2:
+            events.append({"type": "cta"})
+    else:
+        events.append({"type": "pause", "t": float(stop)})
+    return [
+        json.dumps({"view": view, "seq": seq, "device": device, "events": events[i : i + batch_events]}).encode()
+        for seq, i in enumerate(range(0, len(events), batch_events))
+    ]
+
+
+SERVER = """
+import sys
+from waitress import serve
+from smartvideo.web.app_factory import create_app
+app = create_app({"data_dir": sys.argv[1], "secret_key": sys.argv[2], "analyst_key": "bench",
+                  "broker_url": "", "redis_url": "", "database_url": sys.argv[4]})
+serve(app, host="127.0.0.1", port=int(sys.argv[3]), threads=8, ident="bench", _quiet=True)
+"""
+
+
+def _wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the bench server did not start")
+
+
+def bench_beacon_ingest(
+    events: int = 60_000,
+    batch_events: int = 50,
+    clients: int = 4,
+    database_url: str = "",
+    replay_share: float = 0.05,
+) -> list[dict[str, Any]]:
+    """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate process).
+
+    Counts events acknowledged as stored, checks the database holds exactly that many, and that
+    replayed batches (sent twice on purpose) were all answered `duplicate` and changed nothing.
+    """
+    from smartvideo.analytics.tables import events_table
+    from smartvideo.storage.database import make_engine, upgrade_schema
+
+    with tempfile.TemporaryDirectory(prefix="sv-bench-beacon-") as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'smartvideo.db'}"
+        engine = make_engine(url)
+        upgrade_schema(engine)
+        rng = random.Random(11)
+        per_view = 66
+        links = _make_links(engine, max(1, events // per_view // 2))
+        views: list[list[tuple[str, bytes]]] = []
+        total = 0
+        n = 0
+        while total < events:
+            link, device = links[n % len(links)]
+            batches = _view_batches(link, device, f"bench-view-{n:07d}", batch_events, rng)
+            views.append([(link.token, b) for b in batches])
+            total += sum(len(json.loads(b)["events"]) for b in batches)
+            n += 1
+        port = _free_port()
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]),
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            _wait_port(port)
+            stored = [0] * clients
+            duplicates_ok = [0] * clients
+            replays = [0] * clients
+            failures: list[str] = []
+
+            def client(index: int) -> None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                local = random.Random(index)
+                for view in views[index::clients]:
+                    for token, body in view:
+                        for attempt in (0, 1) if local.random() < replay_share else (0,):
+                            conn.request("POST", f"/v/{token}/beacon", body, {"Content-Type": "text/plain"})
+                            response = conn.getresponse()
+                            answer = json.loads(response.read())
+                            if response.status != 200:
+                                failures.append(f"{response.status} {answer}")
+                                continue
+                            if attempt:
+                                replays[index] += 1
+                                duplicates_ok[index] += answer["duplicate"] is True and answer["stored"] == 0
+                            else:
+                                stored[index] += answer["stored"]
+                conn.close()
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            seconds = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(10)
+        with engine.connect() as conn:
+            in_db = int(conn.execute(select(func.count()).select_from(events_table)).scalar_one())
+        engine.dispose()
+        sent = total
+        n_batches = sum(len(v) for v in views)
+        lost = sent - in_db
+        return [
+            _figure(
+                "beacon_events_per_s",
+                [sent / seconds],
+                "events/s",
+                events_sent=sent,
+                events_acked=sum(stored),
+                events_stored=in_db,
+                lost=lost,
+                batches=n_batches,
+                batch_events=batch_events,
+                clients=clients,
+                replayed_batches=sum(replays),
+                replays_answered_duplicate=sum(duplicates_ok),
+                errors=len(failures),
+                database=url.split(":")[0],
+                server="waitress, 8 threads",
+            ),
+            _figure("beacon_batches_per_s", [n_batches / seconds], "batches/s"),
+        ]
+
+
+# ---- report at scale ---------------------------------------------------------------------------
+
+
+def seed_views(engine: Engine, n_views: int, days: int = 30, patterns: int = 400, seed: int = 5) -> float:
+    """Record n_views synthetic views straight into the store (view rows, viewers, counters), folded by
+    the same pure code as ingest (`fold_events`) from `patterns` distinct watch patterns. Returns s."""
+    from smartvideo.analytics.events import SimpleEvent, WatchEvent
+    from smartvideo.analytics.ingest import DAILY_COUNTERS, VIEWER_COUNTERS, parse_scenes
+    from smartvideo.analytics.sql_upsert import add_counters
+    from smartvideo.analytics.tables import (
+        daily_table,
+        scenes_table,
+        seconds_table,
+        viewers_table,
+        views_table,
+    )
+    from smartvideo.analytics.view_state import ViewState, fold_events
+    from smartvideo.links import links_table
+
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    scenes = parse_scenes(json.dumps(SCENES))
+    n_seconds = int(DURATION)
+    folded = []
+    for _ in range(patterns):
+        stop = rng.choice([0, 2, 5, 9, 15, 24, 30, 41, 50, 58, 60, 60, 60])
+        events: list[Any] = [SimpleEvent("open")]
+        if stop:
+            events += [SimpleEvent("play", t=0.0), *(WatchEvent(s) for s in range(stop))]
+            if rng.random() < 0.2 and stop > 10:
+                events += [WatchEvent(s) for s in range(5, 10)]
+        if stop == 60:
+            events.append(SimpleEvent("ended", t=60.0))
+            if rng.random() < 0.25:
+                events.append(SimpleEvent("cta"))
+        state, delta = fold_events(ViewState.empty(), events, n_seconds, scenes)
+        folded.append((state, delta))
+    today = dt.date.today()
+    daily: dict[tuple, dict[str, float]] = defaultdict(lambda: dict.fromkeys((*DAILY_COUNTERS, *VIEWER_COUNTERS), 0))
+    seconds: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    scene_counts: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
+    now = dt.datetime.now(dt.UTC)
+    view_rows: list[dict[str, Any]] = []
+    viewer_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    customer = 0
+    previous: dict[str, Any] | None = None
+    with engine.begin() as conn:
+
+        def flush() -> None:
+            if view_rows:
+                conn.execute(insert(views_table), view_rows)
+                conn.execute(insert(viewers_table), viewer_rows)
+                conn.execute(insert(links_table), link_rows)
+                view_rows.clear()
+                viewer_rows.clear()
+                link_rows.clear()
+
+        for i in range(n_views):
+            state, delta = folded[rng.randrange(patterns)]
+            repeat = previous is not None and rng.random() < 0.25  # the same customer watches again
+            if not repeat:
+                customer += 1
+                link_id = f"L{customer:011d}"
+                variant, device = "AB"[customer % 2], DEVICES[customer % 4]
+                campaign = ("spring", "autumn")[customer % 3 == 0]
+                day = today - dt.timedelta(days=customer % days)
+                previous = {
+                    "story": STORY,
+                    "link_id": link_id,
+                    "customer_id": f"C{customer:09d}",
+                    "variant": variant,
+                    "device": device,
+                    "campaign": campaign,
+                    "first_day": day,
+                    "views": 1,
+                    "opened": int(state.opened),
+                    "half": int(state.watched_count * 2 >= 60),
+                    "completed": int(state.completed),
+                    "cta": int(state.cta),
+                }
+                viewer_rows.append(previous)
+                link_rows.append(
+                    {
+                        "id": link_id,
+                        "story": STORY,
+                        "customer_id": previous["customer_id"],
+                        "variant": variant,
+                        "campaign": campaign,
+                        "channel": "email",
+                        "created_by": "bench",
+                        "created_at": now,
+                        "expires_at": now,
+                    }
+                )
+            assert previous is not None
+            dims = (
+                STORY,
+                previous["variant"],
+                previous["device"],
+                previous["campaign"],
+                previous["first_day"],
+            )
+            view_rows.append(
+                {
+                    "view_id": f"V{i:011d}",
+                    "link_id": previous["link_id"],
+                    "story": STORY,
+                    "variant": dims[1],
+                    "device": dims[2],
+                    "campaign": dims[3],
+                    "day": dims[4],
+                    "n_seconds": n_seconds,
+                    "scenes": json.dumps(SCENES),
+                    "watched": state.watched,
+                    "watched_count": state.watched_count,
+                    "rewatches": state.rewatches,
+                    "opened": state.opened,
+                    "played": state.played,
+                    "completed": state.completed,
+                    "cta": state.cta,
+                    "errored": False,
+                    "entered": state.entered,
+                    "continued": state.continued,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            row = daily[dims]
+            row["views"] += 1
+            row["new_viewers"] += 0 if repeat else 1
+            if not repeat:
+                for name in ("opened", "half", "completed", "cta"):
+                    row[f"viewers_{name}"] += previous[name]
+            for name, flag in (
+                ("opens", delta.opened),
+                ("plays", delta.played),
+                ("completions", delta.completed),
+                ("halves", delta.became_half),
+                ("ctas", delta.cta),
+                ("rewatch_views", delta.became_rewatch_view),
+            ):
+                row[name] += int(flag)
+            row["watched_seconds"] += len(delta.new_seconds)
+            row["rewatched_seconds"] += sum(n for _, n in delta.rewatched)
+            row["watched_sum"] += delta.watched_fraction
+            row["watched_sq_sum"] += delta.watched_fraction_sq
+            for s in delta.new_seconds:
+                seconds[(*dims, s)][0] += 1
+            for s, times in delta.rewatched:
+                seconds[(*dims, s)][1] += times
+            for index, scene in enumerate(scenes):
+                slot = scene_counts[(*dims, scene.id, index)]
+                slot[0] += 1
+                slot[1] += delta.entered >> index & 1
+                slot[2] += delta.continued >> index & 1
+                slot[3] += scene.start
+                slot[4] += scene.end
+            if len(view_rows) >= 20_000:
+                flush()
+        flush()
+        keys = ("story", "variant", "device", "campaign", "day")
+        add_counters(
+            conn,
+            daily_table,
+            [dict(zip(keys, k, strict=True), **v, max_seconds=n_seconds) for k, v in daily.items()],
+            [*DAILY_COUNTERS, *VIEWER_COUNTERS],
+            maxima=("max_seconds",),
+        )
+        add_counters(
+            conn,
+            seconds_table,
+            [dict(zip(keys, k[:5], strict=True), second=k[5], views=v[0], rewatches=v[1]) for k, v in seconds.items()],
+            ["views", "rewatches"],
+        )
+        add_counters(
+            conn,
+            scenes_table,
+            [
+                dict(
+                    zip(keys, k[:5], strict=True),
+                    scene=k[5],
+                    position=k[6],
+                    present=v[0],
+                    entered=v[1],
+                    continued=v[2],
+                    start_sum=v[3],
+                    end_sum=v[4],
+                )
+                for k, v in scene_counts.items()
+            ],
+            ["present", "entered", "continued", "start_sum", "end_sum"],
+        )
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return time.perf_counter() - started
+
+
+def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url: str = "") -> list[dict[str, Any]]:
+    """Time `story_report` (all its queries, JSON-ready) over n_views recorded views."""
+    from smartvideo.analytics.formatters import report_dict
+    from smartvideo.analytics.report_model import Filters
+    from smartvideo.analytics.report_queries import story_report
+    from smartvideo.storage.database import make_engine, upgrade_schema
+
+    with tempfile.TemporaryDirectory(prefix="sv-bench-report-") as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'smartvideo.db'}"
+        engine = make_engine(url)
+        upgrade_schema(engine)
+        seeded = seed_views(engine, n_views)
+        times, filtered = [], []
+        report = None
+        for _ in range(runs):
+            started = time.perf_counter()
+            report = story_report(engine, STORY)
+            report_dict(report)
+            times.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            story_report(
+                engine,
+                STORY,
+                Filters(
+                    variant="B",
+                    device="portrait",
+                    campaign="spring",
+                    date_from=dt.date.today() - dt.timedelta(days=14),
+                ),
+            )
+            filtered.append((time.perf_counter() - started) * 1000)
+        assert report is not None and report.figures.views == n_views
+        engine.dispose()
+        return [
+            _figure(
+                "report_ms_at_1m_views" if n_views == 1_000_000 else f"report_ms_at_{n_views}_views",
+                times,
+                "ms",
+                views=n_views,
+                unique_viewers=report.figures.unique_viewers,
+                database=url.split(":")[0],
+                seed_s=round(seeded, 1),
+            ),
+            _figure(
+                "report_filtered_ms",
+                filtered,
+                "ms",
+                views=n_views,
+                filters="variant, device, campaign, from",
+            ),
+        ]
+
+
+def run(args: Any = None) -> Iterator[dict[str, Any]]:
+    """All analytics figures, printed as JSON lines as they come."""
+    runs = max(1, int(getattr(args, "runs", 5) or 5))
+    figures = bench_beacon_ingest()
+    # the same path with small batches (a 4 s flush of steady playback): the per-request cost shows
+    small = bench_beacon_ingest(events=12_000, batch_events=8)
+    small[0]["name"], small[1]["name"] = "beacon_events_per_s_8_per_batch", "beacon_batches_per_s_8_per_batch"
+    for figure in [*figures, *small, *bench_report_at_scale(runs=runs)]:
+        print(json.dumps(figure), flush=True)
+        yield figure
+
+
+if __name__ == "__main__":
+    list(run())

@@ -1,0 +1,190 @@
+"""Ingest and report through the real SQL store, on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from analytics_support import STORY
+from sqlalchemy import func, select
+
+from smartvideo.analytics.errors import BeaconRejected, VideoNotReady
+from smartvideo.analytics.events import BeaconBatch, SimpleEvent, WatchEvent
+from smartvideo.analytics.ingest import BeaconStore
+from smartvideo.analytics.report_model import Filters
+from smartvideo.analytics.report_queries import story_report
+from smartvideo.analytics.tables import events_table
+
+
+def batch(view: str, seq: int, *events, device: str = "landscape") -> BeaconBatch:  # noqa: ANN002
+    return BeaconBatch(view, seq, device, tuple(events))
+
+
+def watched(*seconds: int) -> list[WatchEvent]:
+    return [WatchEvent(s) for s in seconds]
+
+
+OPEN, PLAY, ENDED, CTA = (
+    SimpleEvent("open"),
+    SimpleEvent("play", t=0.0),
+    SimpleEvent("ended", t=10.0),
+    SimpleEvent("cta"),
+)
+
+
+def simulate(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    """Four viewers of a 10 s video (scenes 0-4, 4-7.5, 7.5-10) and one who only opened the page."""
+    full, half, quick, seeker, idle = (make_link(f"C{i}") for i in range(5))
+    # full: watches everything in two batches, clicks the CTA
+    store.ingest(full, batch("view-full-1", 0, OPEN, PLAY, *watched(0, 1, 2, 3, 4)))
+    store.ingest(full, batch("view-full-1", 1, *watched(5, 6, 7, 8, 9), ENDED, CTA))
+    # half: seconds 0-4, rewatches 3 and 4 once
+    store.ingest(half, batch("view-half-1", 0, OPEN, PLAY, *watched(0, 1, 2, 3, 4, 3, 4)))
+    # quick: seconds 0-1 only
+    store.ingest(quick, batch("view-quick-1", 0, OPEN, PLAY, *watched(0, 1)))
+    # seeker: 0-2, seeks to 8, watches 8-9 and ends; then opens the page again and watches 0 (a rewatch view)
+    store.ingest(
+        seeker,
+        batch(
+            "view-seek-1",
+            0,
+            OPEN,
+            PLAY,
+            *watched(0, 1, 2),
+            SimpleEvent("seek", t=8.0, t_from=2.5),
+            *watched(8, 9),
+            ENDED,
+        ),
+    )
+    store.ingest(seeker, batch("view-seek-2", 0, OPEN, PLAY, *watched(0)))
+    # idle: opened the page, never played
+    store.ingest(idle, batch("view-idle-1", 0, OPEN))
+
+
+def test_simulated_viewers_give_exactly_the_expected_report(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    simulate(store, make_link)
+    make_link("C-never")  # a link nobody opened
+    report = story_report(store.engine, STORY)
+    f = report.figures
+    assert f.views == 6 and f.unique_viewers == 5 and f.repeat_views == 1 and f.links == 6
+    assert f.open_rate == pytest.approx(5 / 6)
+    assert f.play_rate == pytest.approx(5 / 6)
+    assert f.completion_rate == pytest.approx(2 / 6)
+    assert f.cta_rate == pytest.approx(1 / 6)
+    # watched fractions: 1.0, 0.5, 0.2, 0.5, 0.1, 0.0
+    assert f.avg_watched == pytest.approx(2.3 / 6)
+    counts = [5, 4, 3, 2, 2, 1, 1, 1, 2, 2]
+    assert list(f.retention) == pytest.approx([c / 6 for c in counts])
+    assert list(f.rewatches) == [0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+    assert f.rewatch_views == 1 and f.rewatched_seconds == 2
+    scenes = {s.id: s for s in f.scenes}
+    assert [s.id for s in f.scenes] == ["intro", "total", "cta"]
+    assert (scenes["total"].start, scenes["total"].end) == (4.0, 7.5)
+    # intro entered by 5 (all that played), continued by full, half (second 4), seeker -> 2 stopped
+    assert scenes["intro"].dropoff == pytest.approx(2 / 5)
+    # total (seconds 4-7) entered by full and half; continued by full -> half stopped
+    assert scenes["total"].dropoff == pytest.approx(1 / 2)
+    # cta (seconds 8-9) entered by full and seeker, both completed
+    assert scenes["cta"].dropoff == 0.0
+    assert scenes["intro"].reached == pytest.approx(5 / 6)
+
+
+def test_engagement_scores_each_customer_once(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    simulate(store, make_link)
+    report = story_report(store.engine, STORY)
+    scores = {c.customer_id: c.score for c in report.engagement.top}
+    # full: open 5 + half 10 + complete 20 + cta 100; seeker: open + half (5 of 10 s) + complete
+    assert scores == {"C0": 135, "C1": 15, "C2": 5, "C3": 35, "C4": 5}
+    assert report.engagement.customers == 5
+    assert report.engagement.mean_score == pytest.approx((135 + 15 + 5 + 35 + 5) / 5)
+    assert report.engagement.top[0].customer_id == "C0"
+    assert {c.customer_id: c.views for c in report.engagement.top}["C3"] == 2
+
+
+def test_a_replayed_batch_changes_nothing(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    link = make_link()
+    first = store.ingest(link, batch("view-replay", 0, OPEN, PLAY, *watched(0, 1, 2)))
+    before = story_report(store.engine, STORY).figures
+    again = store.ingest(link, batch("view-replay", 0, OPEN, PLAY, *watched(0, 1, 2)))
+    after = story_report(store.engine, STORY).figures
+    assert (first.stored, first.duplicate) == (5, False)
+    assert (again.stored, again.duplicate) == (0, True)
+    assert before == after
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events_table)).scalar_one() == 5
+
+
+def test_seconds_past_the_video_end_are_rejected_and_nothing_is_stored(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    link = make_link()
+    with pytest.raises(BeaconRejected, match="past the video's end"):
+        store.ingest(link, batch("view-late", 0, *watched(0, 11)))
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events_table)).scalar_one() == 0
+    assert store.ingest(link, batch("view-late", 0, *watched(0, 10))).stored == 2  # 1 s of player slack
+
+
+def test_watched_seconds_before_the_video_is_ready_are_refused(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    link = make_link(status="rendering")
+    assert store.ingest(link, batch("view-early", 0, OPEN)).stored == 1  # the page opens during the render
+    with pytest.raises(VideoNotReady):
+        store.ingest(link, batch("view-early", 1, *watched(0)))
+
+
+def test_a_view_id_cannot_be_reused_by_another_link(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    a, b = make_link(), make_link()
+    store.ingest(a, batch("view-shared", 0, OPEN))
+    with pytest.raises(BeaconRejected):
+        store.ingest(b, batch("view-shared", 1, OPEN))
+
+
+def test_filters_split_by_variant_device_and_campaign(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    a = make_link(variant="A", campaign="spring")
+    b = make_link(variant="B", campaign="autumn", device="portrait")
+    store.ingest(a, batch("view-a", 0, OPEN, PLAY, *watched(*range(10)), ENDED))
+    store.ingest(b, batch("view-b", 0, OPEN, PLAY, *watched(0, 1), device="portrait"))
+    report = story_report(store.engine, STORY)
+    assert set(report.variants) == {"A", "B"} and set(report.devices) == {"landscape", "portrait"}
+    assert report.variants["A"].completion_rate == 1.0 and report.variants["B"].completion_rate == 0.0
+    assert report.comparisons and report.comparisons[0].completion_rate.difference in (1.0, -1.0)
+    only_b = story_report(store.engine, STORY, Filters(variant="B"))
+    assert only_b.figures.views == 1 and only_b.figures.links == 1
+    portrait = story_report(store.engine, STORY, Filters(device="portrait"))
+    assert portrait.figures.views == 1 and portrait.figures.links is None
+    spring = story_report(store.engine, STORY, Filters(campaign="spring"))
+    assert spring.figures.views == 1 and spring.figures.completion_rate == 1.0
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    assert story_report(store.engine, STORY, Filters(date_from=tomorrow)).figures.views == 0
+
+
+def test_concurrent_batches_of_one_view_count_each_second_once(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    """Eight batches of the same view at once (e.g. sendBeacon racing fetch): no second lost or doubled."""
+    import threading
+
+    link = make_link()
+    batches = [batch("view-race-1", seq, *watched(*range(seq, seq + 3))) for seq in range(8)]
+    threads = [threading.Thread(target=store.ingest, args=(link, b)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    f = story_report(store.engine, STORY).figures
+    assert f.views == 1 and f.unique_viewers == 1
+    assert list(f.retention) == [1.0] * 10  # seconds 0..9, each once
+    assert sum(f.rewatches) == 8 * 3 - 10  # the overlaps are rewatches
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events_table)).scalar_one() == 24
+
+
+def test_a_customer_who_completes_on_a_second_device_scores_once(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    from analytics_support import add_render
+
+    link = make_link("C-two-devices")
+    add_render(store.engine, link, device="portrait")
+    store.ingest(link, batch("view-dev-1", 0, OPEN, *watched(0, 1)))
+    store.ingest(link, batch("view-dev-2", 0, OPEN, PLAY, *watched(*range(10)), ENDED, device="portrait"))
+    report = story_report(store.engine, STORY)
+    assert report.engagement.customers == 1 and report.engagement.mean_score == 35
+    assert report.engagement.top[0].score == 35 and report.engagement.top[0].views == 2
+    assert report.figures.unique_viewers == 1 and report.figures.repeat_views == 1
+    assert report.devices["portrait"].completion_rate == 1.0
+    assert report.devices["landscape"].completion_rate == 0.0

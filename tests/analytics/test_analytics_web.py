@@ -1,0 +1,199 @@
+"""The beacon endpoint and the analyst pages, through the real app (create_app) and its database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from analytics_support import ANALYST_KEY, STORY
+
+KEY = {"X-Analyst-Key": ANALYST_KEY}
+
+
+def beacon(client, token: str, view: str, seq: int, events: list, device: str = "landscape"):  # noqa: ANN001, ANN201
+    body = json.dumps({"view": view, "seq": seq, "device": device, "events": events})
+    return client.post(f"/v/{token}/beacon", data=body, content_type="text/plain;charset=UTF-8")
+
+
+def watch(*seconds: int) -> list[dict]:
+    return [{"type": "watch", "s": s} for s in seconds]
+
+
+def test_a_beacon_is_stored_and_a_replay_changes_nothing(client, app_link) -> None:  # noqa: ANN001
+    link = app_link()
+    first = beacon(
+        client,
+        link.token,
+        "view-web-1",
+        0,
+        [{"type": "open"}, {"type": "play", "t": 0}, *watch(0, 1)],
+    )
+    assert first.status_code == 200 and first.json == {"stored": 4, "duplicate": False}
+    again = beacon(
+        client,
+        link.token,
+        "view-web-1",
+        0,
+        [{"type": "open"}, {"type": "play", "t": 0}, *watch(0, 1)],
+    )
+    assert again.status_code == 200 and again.json == {"stored": 0, "duplicate": True}
+    report = client.get(f"/reports/{STORY}.json", headers=KEY).json
+    assert report["views"] == 1 and report["retention"][:3] == [1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (b"not json", 400),
+        (b"[1, 2]", 400),
+        (
+            json.dumps({"view": "v", "seq": 0, "device": "landscape", "events": [{"type": "open"}]}).encode(),
+            400,
+        ),
+        (
+            json.dumps(
+                {
+                    "view": "view-ok-1",
+                    "seq": -1,
+                    "device": "landscape",
+                    "events": [{"type": "open"}],
+                }
+            ).encode(),
+            400,
+        ),
+        (
+            json.dumps({"view": "view-ok-1", "seq": 0, "device": "landscape", "events": []}).encode(),
+            400,
+        ),
+        (
+            json.dumps({"view": "view-ok-1", "seq": 0, "device": "tv", "events": [{"type": "open"}]}).encode(),
+            400,
+        ),
+        (
+            json.dumps(
+                {
+                    "view": "view-ok-1",
+                    "seq": 0,
+                    "device": "landscape",
+                    "events": [{"type": "dance"}],
+                }
+            ).encode(),
+            400,
+        ),
+        (
+            json.dumps(
+                {
+                    "view": "view-ok-1",
+                    "seq": 0,
+                    "device": "landscape",
+                    "events": [{"type": "watch", "s": 1.5}],
+                }
+            ).encode(),
+            400,
+        ),
+        (
+            json.dumps(
+                {
+                    "view": "view-ok-1",
+                    "seq": 0,
+                    "device": "landscape",
+                    "events": [{"type": "watch", "s": 500}],
+                }
+            ).encode(),
+            400,
+        ),
+        (
+            json.dumps(
+                {
+                    "view": "view-ok-1",
+                    "seq": 0,
+                    "device": "landscape",
+                    "events": [{"type": "open"}] * 601,
+                }
+            ).encode(),
+            413,
+        ),
+        (b"{" + b" " * 70_000 + b"}", 413),
+    ],
+)
+def test_malformed_and_oversized_beacons_get_clean_json_errors(client, app_link, body: bytes, status: int) -> None:  # noqa: ANN001
+    link = app_link()
+    response = client.post(f"/v/{link.token}/beacon", data=body, content_type="application/json")
+    assert response.status_code == status
+    assert response.json["status"] == status and response.json["error"]
+    report = client.get(f"/reports/{STORY}.json", headers=KEY).json
+    assert report["views"] == 0  # nothing stored
+
+
+def test_an_unknown_or_forged_token_is_404(client, app_link) -> None:  # noqa: ANN001
+    link = app_link()
+    forged = link.token[:-2] + ("AA" if link.token[-2:] != "AA" else "BB")
+    response = beacon(client, forged, "view-x-12345", 0, [{"type": "open"}])
+    assert response.status_code == 404 and response.json["status"] == 404
+
+
+def test_reports_need_the_analyst_key(client, app_link) -> None:  # noqa: ANN001
+    assert client.get(f"/reports/{STORY}.json").status_code == 401
+    assert client.get(f"/reports/{STORY}.json", headers={"X-Analyst-Key": "wrong"}).status_code == 401
+    page = client.get(f"/reports/{STORY}")
+    assert page.status_code == 302 and "/reports/login" in page.headers["Location"]
+
+
+def test_the_login_form_opens_a_session(client, app_link) -> None:  # noqa: ANN001
+    assert client.post("/reports/login", data={"key": "wrong"}).status_code == 401
+    response = client.post("/reports/login", data={"key": ANALYST_KEY, "next": f"/reports/{STORY}"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/reports/{STORY}")
+    assert client.get(f"/reports/{STORY}.json").status_code == 200
+
+
+def test_the_report_page_draws_the_curve_with_scene_boundaries(client, app_link) -> None:  # noqa: ANN001
+    a, b = app_link(variant="A"), app_link(variant="B", device="portrait")
+    beacon(
+        client,
+        a.token,
+        "view-page-a",
+        0,
+        [{"type": "open"}, *watch(*range(10)), {"type": "ended", "t": 10}],
+    )
+    beacon(client, b.token, "view-page-b", 0, [{"type": "open"}, *watch(0, 1, 2)], device="portrait")
+    html = client.get(f"/reports/{STORY}", headers=KEY).get_data(as_text=True)
+    assert "<svg" in html and html.count('class="scene-boundary"') >= 3
+    assert 'id="comparisons"' in html and "p-value" in html and 'id="devices"' in html
+    data = client.get(f"/reports/{STORY}.json?variant=B", headers=KEY).json
+    assert data["views"] == 1 and data["filters"]["variant"] == "B"
+    for key in (
+        "story",
+        "views",
+        "open_rate",
+        "play_rate",
+        "completion_rate",
+        "avg_watched",
+        "retention",
+        "scenes",
+        "cta_rate",
+        "variants",
+        "engagement",
+        "links",
+        "unique_viewers",
+        "devices",
+    ):
+        assert key in data
+    csv_text = client.get(f"/reports/{STORY}.csv", headers=KEY).get_data(as_text=True)
+    assert (
+        csv_text.startswith("metric,all,variant A,variant B,device landscape") and "second,scene,rewatches" in csv_text
+    )
+    assert client.get(f"/reports/{STORY}.json?from=yesterday", headers=KEY).status_code == 400
+
+
+def test_an_expired_link_is_410(app, client) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from analytics_support import SECRET
+
+    from smartvideo.links import create_link
+
+    engine = app.extensions["smartvideo"].engine
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    link = create_link(engine, SECRET, STORY, "C-old", dt.timedelta(days=1), now=past)
+    response = beacon(client, link.token, "view-old-123", 0, [{"type": "open"}])
+    assert response.status_code == 410 and response.json["status"] == 410
