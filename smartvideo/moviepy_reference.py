@@ -17,8 +17,16 @@ from smartvideo.scene_encoder import X264_PARAMS
 def render_with_moviepy(renderer: Renderer, story: str, customer: str, output: Path) -> float:
     """Render with MoviePy; returns the seconds it took (planning excluded, voice cached)."""
     import numpy as np
-    from moviepy import (AudioFileClip, ColorClip, CompositeAudioClip, CompositeVideoClip, ImageClip,
-                         VideoFileClip, concatenate_videoclips, vfx)
+    from moviepy import (
+        AudioFileClip,
+        ColorClip,
+        CompositeAudioClip,
+        CompositeVideoClip,
+        ImageClip,
+        VideoFileClip,
+        concatenate_videoclips,
+        vfx,
+    )
 
     from smartvideo.drawing import draw_layer
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo import RENDERER_VERSION
-from smartvideo.background_plates import plate_for
 from smartvideo.audio_track import PlacedVoice, build_audio_track, join_segments, master_voice_line
+from smartvideo.background_plates import plate_for
 from smartvideo.captions import build_webvtt
 from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
 from smartvideo.devices import device_profile

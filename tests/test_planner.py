@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from smartvideo.data_sources import FileCustomerSource, nearest_store, read_records
 from smartvideo.devices import PROFILES, pick_device
 from smartvideo.errors import SmartVideoError, TemplateDataError
 from smartvideo.planner import PlanInputs, pick_variant, plan_video
 from smartvideo.scene_loader import load_library
-from smartvideo.data_sources import FileCustomerSource, nearest_store, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,0 +1,1 @@
+"""Invitations: the email and SMS that bring a customer to their video, and how they travel."""

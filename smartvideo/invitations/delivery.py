@@ -1,0 +1,189 @@
+"""Delivery adapters: SMTP for email, a webhook for an SMS gateway, and a file outbox.
+
+The outbox is the default: on a laptop nothing leaves the machine, and every invitation can be
+opened (`.eml` in any mail client, `.json` for an SMS). Each adapter does one network or file
+operation and raises DeliveryFailed with a reason a user can act on; retries belong to the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import smtplib
+import ssl
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from smartvideo.invitations.errors import DeliveryFailed
+from smartvideo.invitations.messages import EmailInvitation, SmsInvitation
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What an adapter reports after handing an invitation over."""
+
+    channel: str  # email | sms
+    adapter: str  # smtp | webhook | outbox
+    to: str
+    reference: str  # Message-ID, the gateway's message id, or the outbox file path
+
+
+class EmailSender(Protocol):
+    def send_email(self, invitation: EmailInvitation) -> Receipt: ...
+
+
+class SmsSender(Protocol):
+    def send_sms(self, invitation: SmsInvitation) -> Receipt: ...
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Never a half-written file in the outbox: a reader (or a mail pickup) sees all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSender:
+    """Writes each email as `<time>-<link id>.eml` and each SMS as `<time>-<link id>.sms.json`."""
+
+    folder: Path
+    sender: str = "SmartVideo <video@localhost>"
+
+    def send_email(self, invitation: EmailInvitation) -> Receipt:
+        path = self.folder / f"{_stamp()}-{invitation.link_id}.eml"
+        try:
+            _write_atomic(path, invitation.to_message(self.sender).as_bytes())
+        except OSError as exc:
+            raise DeliveryFailed(
+                f"cannot write to the outbox {self.folder}: {exc.strerror}"
+            ) from None
+        return Receipt("email", "outbox", invitation.to, str(path))
+
+    def send_sms(self, invitation: SmsInvitation) -> Receipt:
+        path = self.folder / f"{_stamp()}-{invitation.link_id}.sms.json"
+        body = {
+            "to": invitation.to,
+            "text": invitation.text,
+            "link_id": invitation.link_id,
+            "encoding": invitation.encoding,
+            "units": invitation.units,
+        }
+        try:
+            _write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2).encode())
+        except OSError as exc:
+            raise DeliveryFailed(
+                f"cannot write to the outbox {self.folder}: {exc.strerror}"
+            ) from None
+        return Receipt("sms", "outbox", invitation.to, str(path))
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSender:
+    """Sends through an SMTP server (plain, STARTTLS or implicit TLS)."""
+
+    host: str
+    port: int = 25
+    sender: str = "SmartVideo <video@localhost>"
+    username: str | None = None
+    password: str | None = None
+    security: str = "none"  # none | starttls | tls
+    timeout: float = 20.0
+
+    def send_email(self, invitation: EmailInvitation) -> Receipt:
+        message = invitation.to_message(self.sender)
+        try:
+            if self.security == "tls":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if self.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    client.login(self.username, self.password or "")
+                refused = client.send_message(message)
+        except smtplib.SMTPRecipientsRefused:
+            raise DeliveryFailed(f"the SMTP server refused the recipient {invitation.to}") from None
+        except smtplib.SMTPException as exc:
+            raise DeliveryFailed(
+                f"SMTP delivery to {self.host}:{self.port} failed: {exc}"
+            ) from None
+        except OSError as exc:
+            raise DeliveryFailed(
+                f"cannot reach the SMTP server {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from None
+        if refused:
+            raise DeliveryFailed(f"the SMTP server refused {', '.join(refused)}")
+        return Receipt("email", "smtp", invitation.to, str(message["Message-ID"]))
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSmsSender:
+    """POSTs {to, text, reference} as JSON to an SMS gateway; any 2xx is accepted.
+
+    The gateway's own message id is taken from the reply's `id` or `message_id` when present.
+    """
+
+    url: str
+    token: str | None = None  # sent as `Authorization: Bearer <token>`
+    sender_id: str | None = None  # the "from" name or number, when the gateway wants one
+    timeout: float = 10.0
+
+    def send_sms(self, invitation: SmsInvitation) -> Receipt:
+        body: dict[str, str] = {
+            "to": invitation.to,
+            "text": invitation.text,
+            "reference": invitation.link_id,
+        }
+        if self.sender_id:
+            body["from"] = self.sender_id
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": "SmartVideo-SMS/1",
+            },
+        )
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (configured URL)
+                raw = response.read(65536)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(300).decode("utf-8", "replace").strip()
+            raise DeliveryFailed(
+                f"the SMS gateway answered {exc.code} {exc.reason}"
+                + (f": {detail}" if detail else "")
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise DeliveryFailed(f"cannot reach the SMS gateway {self.url}: {reason}") from None
+        reference = invitation.link_id
+        try:
+            reply = json.loads(raw or b"{}")
+            if isinstance(reply, dict):
+                reference = str(reply.get("id") or reply.get("message_id") or reference)
+        except ValueError:
+            pass  # a gateway that answers 2xx with a non-JSON body still took the message
+        return Receipt("sms", "webhook", invitation.to, reference)

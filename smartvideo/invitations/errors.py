@@ -1,0 +1,21 @@
+"""What can go wrong making or delivering an invitation."""
+
+from __future__ import annotations
+
+from smartvideo.errors import SmartVideoError
+
+
+class InvitationError(SmartVideoError):
+    """An invitation cannot be made: no address for the channel, a template fails."""
+
+
+class MissingContact(InvitationError):
+    """The record has no email address (email) or phone number (sms)."""
+
+
+class SmsTooLong(InvitationError):
+    """The SMS does not fit one message even in its compact form."""
+
+
+class DeliveryFailed(InvitationError):
+    """The SMTP server, SMS gateway or outbox folder refused or could not be reached."""

@@ -1,0 +1,216 @@
+"""Invitations rendered from Jinja2 templates: an email (text + HTML + inline poster) and an SMS.
+
+Templates live in the content root under `templates/invitations/`; a story may have its own in
+`templates/invitations/<story id>/`, which win. They render sandboxed with StrictUndefined, like
+scene texts, and see only what an invitation needs (first name, story title, link, expiry): no
+bill data travels in a message that sits in inboxes for years.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    select_autoescape,
+)
+from jinja2.sandbox import SandboxedEnvironment
+
+from smartvideo.invitations.errors import InvitationError, MissingContact, SmsTooLong
+from smartvideo.invitations.sms_length import (
+    fits_one_sms,
+    fold_to_gsm7,
+    is_gsm7,
+    sms_limit,
+    sms_units,
+)
+from smartvideo.settings import bundled_content_root
+
+CHANNELS = ("email", "sms", "none")
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,20}$")
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationContext:
+    """What an invitation template may show."""
+
+    link_id: str
+    url: str
+    story_id: str
+    story_title: str
+    first_name: str
+    expires_at: dt.datetime
+
+    def as_template_context(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "story": {"id": self.story_id, "title": self.story_title},
+            "first_name": self.first_name,
+            "expires": self.expires_at.strftime("%-d %B %Y"),
+            "expires_short": self.expires_at.strftime("%-d %b"),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EmailInvitation:
+    to: str
+    subject: str
+    text: str
+    html: str
+    poster_png: bytes
+    poster_cid: str  # Content-ID of the inline poster, without the angle brackets
+    link_id: str
+
+    def to_message(self, sender: str, now: dt.datetime | None = None) -> EmailMessage:
+        """multipart/alternative: text, then multipart/related (HTML + the poster inline)."""
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = self.to
+        message["Subject"] = self.subject
+        message["Date"] = email.utils.format_datetime(now or dt.datetime.now(dt.UTC))
+        domain = sender.rpartition("@")[2].strip(">") or "smartvideo.local"
+        message["Message-ID"] = email.utils.make_msgid(idstring=self.link_id, domain=domain)
+        message["X-SmartVideo-Link"] = self.link_id  # lets a bounce be traced to its link
+        message.set_content(self.text)
+        message.add_alternative(self.html, subtype="html")
+        # The HTML alternative becomes multipart/related, so the poster travels inline (CID).
+        html_part = next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
+        html_part.add_related(
+            self.poster_png,
+            maintype="image",
+            subtype="png",
+            cid=f"<{self.poster_cid}>",
+            filename="your-video.png",
+            disposition="inline",
+        )
+        return message
+
+
+@dataclass(frozen=True, slots=True)
+class SmsInvitation:
+    to: str
+    text: str
+    link_id: str
+
+    @property
+    def encoding(self) -> str:
+        return "GSM-7" if is_gsm7(self.text) else "UCS-2"
+
+    @property
+    def units(self) -> int:
+        return sms_units(self.text)
+
+
+def _dig(record: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = record
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def first_name_of(record: Mapping[str, Any]) -> str:
+    for path in ("customer.first_name", "first_name", "customer.name", "name"):
+        value = _dig(record, path)
+        if isinstance(value, str) and value.strip():
+            return (
+                value.strip().split()[0]
+                if path.endswith(".name") or path == "name"
+                else value.strip()
+            )
+    return ""
+
+
+def contact_for(record: Mapping[str, Any], channel: str) -> str:
+    """The record's email address or phone number for channel; MissingContact if none is usable."""
+    if channel == "email":
+        for path in ("customer.email", "email"):
+            value = _dig(record, path)
+            if isinstance(value, str) and _EMAIL.match(value.strip()):
+                return value.strip()
+        raise MissingContact("the customer record has no valid email address (customer.email)")
+    if channel == "sms":
+        for path in ("customer.phone", "customer.mobile", "phone", "mobile"):
+            value = _dig(record, path)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(int(value))
+            if isinstance(value, str) and _PHONE.match(value.strip()):
+                digits = re.sub(r"[^0-9]", "", value)
+                return ("+" if value.strip().startswith("+") else "") + digits
+        raise MissingContact("the customer record has no valid phone number (customer.phone)")
+    raise InvitationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+
+
+class InvitationTemplates:
+    """The invitation templates of one content root, loaded once."""
+
+    def __init__(self, content_root: Path):
+        self.folder = content_root / "templates" / "invitations"
+        bundled = bundled_content_root() / "templates" / "invitations"
+        # The content root's templates win; the bundled ones cover a root that has none.
+        self.env = SandboxedEnvironment(
+            loader=ChoiceLoader(
+                [FileSystemLoader(str(self.folder)), FileSystemLoader(str(bundled))]
+            ),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def _render(self, story_id: str, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            template = self.env.select_template([f"{story_id}/{name}", name])
+            return template.render(**context)
+        except TemplateNotFound:
+            raise InvitationError(f"no invitation template {name} in {self.folder}") from None
+        except TemplateError as exc:
+            raise InvitationError(f"invitation template {name}: {exc}") from None
+
+    def email(self, ctx: InvitationContext, to: str, poster_png: bytes) -> EmailInvitation:
+        cid = f"poster.{ctx.link_id}@smartvideo"
+        values = {**ctx.as_template_context(), "poster_src": f"cid:{cid}"}
+        subject = " ".join(self._render(ctx.story_id, "email_subject.txt", values).split())
+        return EmailInvitation(
+            to=to,
+            subject=subject,
+            text=self._render(ctx.story_id, "email.txt", values).strip() + "\n",
+            html=self._render(ctx.story_id, "email.html", values),
+            poster_png=poster_png,
+            poster_cid=cid,
+            link_id=ctx.link_id,
+        )
+
+    def sms(self, ctx: InvitationContext, to: str) -> SmsInvitation:
+        """One SMS with the link: full text, else the compact form; GSM-7 folding before UCS-2."""
+        tried = []
+        for compact in (False, True):
+            text = " ".join(
+                self._render(
+                    ctx.story_id, "sms.txt", {**ctx.as_template_context(), "compact": compact}
+                ).split()
+            )
+            if ctx.url not in text:
+                raise InvitationError("the SMS template must include the link ({{ url }})")
+            for candidate in (text, fold_to_gsm7(text)):
+                if fits_one_sms(candidate) and ctx.url in candidate:
+                    return SmsInvitation(to=to, text=candidate, link_id=ctx.link_id)
+            tried.append(f"{sms_units(text)}/{sms_limit(text)}")
+        raise SmsTooLong(
+            f"the SMS does not fit one message ({' then '.join(tried)} characters); "
+            "shorten templates/invitations/sms.txt or the public URL"
+        )

@@ -1,0 +1,377 @@
+"""Agent routes: `POST /api/v1/videos` (API key) and the agent page at `/agent` (key login).
+
+The API answers JSON only, errors included: 401 without a valid key, 422 with the reason for an
+unknown story, variant or customer, 429 over the key's rate limit, 502 when the link was made but
+the invitation could not be delivered (the body still carries the link). The page is server-side
+HTML that works without JavaScript; a few lines of script only refresh the poster preview.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sansio.blueprints import BlueprintSetupState
+
+from smartvideo.agents import audit, keys
+from smartvideo.agents.customer_search import CustomerDirectory
+from smartvideo.agents.errors import InvalidAgentKey, PushRejected
+from smartvideo.agents.push import Actor, PushFailed, PushRequest, VideoPusher, pusher_for
+from smartvideo.agents.rate_limit import AgentRateLimit, RateLimitExceeded, agent_rate_limit
+from smartvideo.errors import SmartVideoError
+from smartvideo.invitations.settings import DeliverySettings
+from smartvideo.settings import bundled_content_root
+
+log = logging.getLogger(__name__)
+
+# The bundled page templates; an app whose own loader has templates/pages/agent*.html wins.
+bp = Blueprint("agents", __name__, template_folder=str(bundled_content_root() / "templates"))
+
+EXTENSION = "smartvideo.agents"
+
+
+@dataclass
+class AgentsState:
+    """Per-app state: the limiter is made at registration, the rest on first use."""
+
+    rate_limit: AgentRateLimit
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pusher: VideoPusher | None = None
+    directory: CustomerDirectory | None = None
+
+
+def _services() -> Any:
+    """The web app's Services (config, engine, renderer, start_render), set up by create_app."""
+    return current_app.extensions["smartvideo"]
+
+
+def _redis_url_of(app: Flask) -> str:
+    services = app.extensions.get("smartvideo")
+    if services is not None:
+        return services.config.lock_redis_url
+    return str(app.config.get("SMARTVIDEO_REDIS_URL") or "")
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+    app.extensions[EXTENSION] = AgentsState(rate_limit=agent_rate_limit(app, _redis_url_of(app)))
+
+
+def _state() -> AgentsState:
+    return current_app.extensions[EXTENSION]
+
+
+def _pusher() -> VideoPusher:
+    state = _state()
+    with state.lock:
+        if state.pusher is None:
+            s = _services()
+            delivery = current_app.config.get("SMARTVIDEO_DELIVERY") or DeliverySettings.from_env(
+                s.config.data_dir
+            )
+            state.pusher = pusher_for(
+                s.config, s.engine, s.renderer, start_render=s.start_render, delivery=delivery
+            )
+        return state.pusher
+
+
+def _directory() -> CustomerDirectory:
+    state = _state()
+    with state.lock:
+        if state.directory is None:
+            state.directory = CustomerDirectory(_services().renderer.library)
+        return state.directory
+
+
+def _error(code: int, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"error": message, **extra}), code
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("X-API-Key") or None
+
+
+def _retry_after(exc: RateLimitExceeded) -> int:
+    try:
+        return max(1, int(exc.limit.limit.get_expiry()))
+    except AttributeError:
+        return 60
+
+
+def _audit_only(actor: Actor, body: Any, outcome: str, detail: str) -> None:
+    """Audit an attempt that never became a PushRequest (rate limited, malformed)."""
+    ids = body if isinstance(body, dict) else {}
+    audit.record(
+        _services().engine,
+        audit.AuditEntry(
+            at=dt.datetime.now(dt.UTC),
+            actor=actor.name,
+            key_id=actor.key_id,
+            source=actor.source,
+            customer_id=str(ids["customer_id"])[:200]
+            if isinstance(ids.get("customer_id"), str | int)
+            else None,
+            story=str(ids["story"])[:100] if isinstance(ids.get("story"), str) else None,
+            channel=str(ids["channel"])[:20] if isinstance(ids.get("channel"), str) else None,
+            link_id=None,
+            outcome=outcome,
+            detail=detail,
+        ),
+    )
+
+
+# ---- the API -------------------------------------------------------------------------------------
+
+
+@bp.post("/api/v1/videos")
+def create_video() -> Any:
+    """Make a link for customer + story, optionally prerender, and send the invitation."""
+    try:
+        agent = keys.authenticate(_services().engine, _presented_key())
+    except InvalidAgentKey as exc:
+        response, status = _error(401, str(exc))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="smartvideo"'
+        return response, status
+    actor = Actor(name=agent.name, source="api", key_id=agent.key_id)
+    body = request.get_json(silent=True)
+    try:
+        _state().rate_limit.check(agent.key_id)
+    except RateLimitExceeded as exc:
+        _audit_only(actor, body, "rate_limited", f"over {exc.description}")
+        response, status = _error(
+            429, f"rate limit exceeded for this key ({exc.description}); try again later"
+        )
+        response.headers["Retry-After"] = str(_retry_after(exc))
+        return response, status
+    if body is None:
+        return _error(400, "the body must be JSON (Content-Type: application/json)")
+    try:
+        push = PushRequest.from_json(body)
+    except PushRejected as exc:
+        _audit_only(actor, body, "rejected", exc.reason)
+        return _error(422, exc.reason, field=exc.field)
+    try:
+        result = _pusher().push(actor, push)
+    except PushRejected as exc:
+        return _error(422, exc.reason, field=exc.field)
+    except PushFailed as exc:
+        return _error(
+            502,
+            f"the link was made but the invitation was not delivered: {exc.reason}",
+            **exc.result.as_json(),
+        )
+    return jsonify(result.as_json()), 201
+
+
+@bp.errorhandler(SmartVideoError)
+def _known_error(exc: SmartVideoError) -> Any:
+    log.warning("agent request failed: %s", exc)
+    if request.path.startswith("/api/"):
+        return _error(500, str(exc))
+    return render_template("pages/agent_error.html", message=str(exc)), 500
+
+
+# ---- the agent page ------------------------------------------------------------------------------
+
+
+def _page_agent() -> keys.AgentKey | None:
+    key_id = session.get("agent_key_id")
+    if not key_id:
+        return None
+    try:
+        return keys.active_key(_services().engine, key_id)
+    except InvalidAgentKey:
+        session.pop("agent_key_id", None)  # revoked since login: out at once
+        return None
+
+
+def _csrf_token() -> str:
+    if "agent_csrf" not in session:
+        session["agent_csrf"] = secrets.token_urlsafe(24)
+    return session["agent_csrf"]
+
+
+def _csrf_ok() -> bool:
+    sent = request.form.get("csrf", "")
+    return bool(sent) and hmac.compare_digest(sent, session.get("agent_csrf", ""))
+
+
+def _stories() -> list[dict[str, str]]:
+    library = _services().renderer.library
+    return [
+        {"id": s.id, "title": s.title}
+        for s in sorted(library.stories.values(), key=lambda s: s.title)
+    ]
+
+
+def _console(agent: keys.AgentKey, status: int = 200, **values: Any) -> tuple[str, int]:
+    query = values.pop("q", request.args.get("q", "")).strip()
+    hits = _directory().search(query) if query else []
+    selected = values.pop("customer_id", request.args.get("customer", ""))
+    chosen = _directory().get(selected) if selected else None
+    if chosen and chosen not in hits:
+        hits.insert(0, chosen)
+    return render_template(
+        "pages/agent.html",
+        agent=agent,
+        q=query,
+        hits=hits,
+        stories=_stories(),
+        chosen=chosen,
+        story=values.pop("story", request.args.get("story", "")),
+        csrf=_csrf_token(),
+        recent=audit.recent(_services().engine, 10, actor=agent.name),
+        **values,
+    ), status
+
+
+@bp.get("/agent")
+def agent_page() -> Any:
+    agent = _page_agent()
+    if agent is None:
+        return render_template("pages/agent_login.html", csrf=_csrf_token(), error=None)
+    return _console(agent)
+
+
+@bp.post("/agent/login")
+def agent_login() -> Any:
+    if not _csrf_ok():
+        return render_template(
+            "pages/agent_login.html",
+            csrf=_csrf_token(),
+            error="The form expired; please try again.",
+        ), 400
+    try:
+        agent = keys.authenticate(_services().engine, request.form.get("key", ""))
+    except InvalidAgentKey:
+        return render_template(
+            "pages/agent_login.html",
+            csrf=_csrf_token(),
+            error="That key is not valid (or was revoked).",
+        ), 401
+    session.clear()
+    session["agent_key_id"] = agent.key_id  # the key id only: the secret never goes in a cookie
+    return redirect(url_for("agents.agent_page"))
+
+
+@bp.post("/agent/logout")
+def agent_logout() -> Any:
+    if _csrf_ok():
+        session.clear()
+    return redirect(url_for("agents.agent_page"))
+
+
+@bp.get("/agent/customers")
+def agent_customers() -> Any:
+    """JSON search for the page's live search box."""
+    if _page_agent() is None:
+        return _error(401, "log in on /agent first")
+    hits = _directory().search(request.args.get("q", ""))
+    return jsonify(
+        {
+            "customers": [
+                {
+                    "id": h.id,
+                    "name": h.name,
+                    "email": h.has_email,
+                    "sms": h.has_phone,
+                    "stories": list(h.stories),
+                }
+                for h in hits
+            ]
+        }
+    )
+
+
+@bp.get("/agent/poster.png")
+def agent_poster() -> Any:
+    """The poster the customer would get, for the page's preview."""
+    if _page_agent() is None:
+        return _error(401, "log in on /agent first")
+    customer_id, story = request.args.get("customer", ""), request.args.get("story", "")
+    try:
+        record = _pusher().check(PushRequest(customer_id=customer_id, story=story))
+        png = _pusher().poster(story, record)
+    except PushRejected as exc:
+        return _error(422, exc.reason, field=exc.field)
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.post("/agent/send")
+def agent_send() -> Any:
+    agent = _page_agent()
+    if agent is None:
+        return redirect(url_for("agents.agent_page"))
+    form = request.form
+    if not _csrf_ok():
+        return _console(
+            agent,
+            400,
+            error="The form expired; please send again.",
+            customer_id=form.get("customer_id", ""),
+        )
+    actor = Actor(name=agent.name, source="page", key_id=agent.key_id)
+    customer_id, story = form.get("customer_id", "").strip(), form.get("story", "").strip()
+    try:
+        _state().rate_limit.check(agent.key_id)
+    except RateLimitExceeded as exc:
+        _audit_only(
+            actor,
+            {"customer_id": customer_id, "story": story},
+            "rate_limited",
+            f"over {exc.description}",
+        )
+        return _console(
+            agent,
+            429,
+            error=f"Too many videos sent with this key ({exc.description}). Wait a moment.",
+            customer_id=customer_id,
+            story=story,
+        )
+    try:
+        push = PushRequest.from_json(
+            {
+                "customer_id": customer_id,
+                "story": story,
+                "channel": form.get("channel", "none"),
+                "prerender": form.get("prerender") == "on",
+            }
+        )
+        result = _pusher().push(actor, push)
+    except PushRejected as exc:
+        return _console(agent, 422, error=exc.reason, customer_id=customer_id, story=story)
+    except PushFailed as exc:
+        return render_template(
+            "pages/agent_sent.html",
+            agent=agent,
+            result=exc.result,
+            error=exc.reason,
+            csrf=_csrf_token(),
+        ), 502
+    return render_template(
+        "pages/agent_sent.html", agent=agent, result=result, error=None, csrf=_csrf_token()
+    )

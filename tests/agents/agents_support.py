@@ -1,0 +1,18 @@
+"""Constants and helpers the agent tests share (`conftest` is not a unique module name)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MINI_ROOT = ROOT / "tests" / "fixtures" / "mini"
+SECRET = "agents-test-secret-" + "x" * 32
+PUBLIC_URL = "https://v.nova.example"
+RATE = "5/minute"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
