@@ -97,11 +97,22 @@ def music_gain_db(path: str, cache_dir: Path | None = None) -> float:
     return max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - known[key]))
 
 
-def audio_filter(voices: list[PlacedVoice], has_music: bool, music_volume: float, total: float,
+@dataclass(frozen=True, slots=True)
+class MusicBed:
+    """How the music runs under a stretch of video: which part of the bed, and its fades."""
+
+    path: str
+    volume: float
+    start: float = 0.0  # seconds into the (looped) bed where this stretch begins
+    fade_in: bool = True
+    fade_out: bool = True
+
+
+def audio_filter(voices: list[PlacedVoice], total: float, music: MusicBed | None = None,
                  music_gain: float = 0.0) -> str:
-    """The filter_complex text; inputs: [0] music (when has_music), then one per voice."""
+    """The filter_complex text; inputs: [0] music (when there is music), then one per voice."""
     parts: list[str] = []
-    first_voice = 1 if has_music else 0
+    first_voice = 1 if music else 0
     labels = []
     for n, voice in enumerate(voices):
         delay = max(0, round(voice.start * 1000))
@@ -115,11 +126,13 @@ def audio_filter(voices: list[PlacedVoice], has_music: bool, music_volume: float
         parts.append(f"{mix}aformat=channel_layouts=stereo,apad,atrim=0:{total:.3f}[voice]")
     else:
         parts.append(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=0:{total:.3f}[voice]")
-    if has_music:
-        fade = max(0.0, total - 1.5)
+    if music:
+        fades = ",afade=t=in:d=0.8" if music.fade_in else ""
+        if music.fade_out:
+            fades += f",afade=t=out:st={max(0.0, total - 1.5):.3f}:d=1.5"
         parts.append(f"[0:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-                     f"volume={music_gain:.2f}dB,volume={music_volume:.3f},atrim=0:{total:.3f},afade=t=in:d=0.8,"
-                     f"afade=t=out:st={fade:.3f}:d=1.5[music]")
+                     f"volume={music_gain:.2f}dB,volume={music.volume:.3f},"
+                     f"atrim={music.start:.3f}:{music.start + total:.3f},asetpts=PTS-STARTPTS{fades}[music]")
         parts.append("[voice]asplit=2[vmix][vkey]")
         # The music dips under speech and comes back in the pauses.
         parts.append("[music][vkey]sidechaincompress=threshold=0.015:ratio=10:attack=15:release=350[ducked]")
@@ -131,21 +144,22 @@ def audio_filter(voices: list[PlacedVoice], has_music: bool, music_volume: float
     return ";".join(parts)
 
 
-def build_audio_track(voices: list[PlacedVoice], music: str | None, music_volume: float, total: float,
-                      output: Path, cache_dir: Path | None = None) -> Path:
+def build_audio_track(voices: list[PlacedVoice], total: float, output: Path, music: MusicBed | None = None,
+                      cache_dir: Path | None = None) -> Path:
     """Mix and encode the track to AAC in an .m4a at `output` (temporary name, then renamed)."""
     if total <= 0:
         raise RenderError("cannot make an audio track for an empty video")
     args: list[str] = []
     if music:
-        args += ["-stream_loop", "-1", "-i", music]
+        args += ["-stream_loop", "-1", "-i", music.path]
     for voice in voices:
         args += ["-i", voice.path]
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
-    music_gain = music_gain_db(music, cache_dir) if music else 0.0
-    graph = audio_filter(voices, bool(music), music_volume, total, music_gain)
+    music_gain = music_gain_db(music.path, cache_dir) if music else 0.0
+    graph = audio_filter(voices, total, music, music_gain)
     args += ["-filter_complex", graph, "-map", "[out]",
              "-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "mp4", str(partial)]
+    output.parent.mkdir(parents=True, exist_ok=True)
     try:
         run_ffmpeg(args, "audio track")
         os.replace(partial, output)

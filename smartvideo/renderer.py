@@ -10,23 +10,24 @@ import dataclasses
 import hashlib
 import json
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from smartvideo import RENDERER_VERSION
-from smartvideo.audio_track import PlacedVoice, build_audio_track, join_segments, master_voice_line
+from smartvideo.audio_track import MusicBed, PlacedVoice, build_audio_track, join_segments, master_voice_line
 from smartvideo.background_plates import plate_for
 from smartvideo.captions import build_webvtt
 from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
 from smartvideo.devices import device_profile
 from smartvideo.errors import DataSourceError
-from smartvideo.planner import PlanInputs, plan_video
-from smartvideo.render_plan import RenderPlan
+from smartvideo.planner import PlanInputs, StoryPlanner
+from smartvideo.render_plan import DeviceProfile, PlannedScene, RenderPlan
 from smartvideo.scene_encoder import encode_scene
 from smartvideo.scene_loader import Library, load_library
 from smartvideo.settings import RenderSettings
@@ -34,7 +35,16 @@ from smartvideo.templating import evaluate
 from smartvideo.voice import Speech, VoiceBank
 
 Progress = Callable[[str, float], None]  # (stage, fraction done 0..1)
-SceneReady = Callable[[RenderPlan, int, Path, Path], None]  # (plan, scene index, segment, audio track)
+
+
+class SceneSink(Protocol):
+    """Receives a render's scenes as they are made (progressive delivery, e.g. HLS)."""
+
+    def scene_ready(self, scene: PlannedScene, segment: Path, audio: Path) -> None:
+        """Scene `scene.index` is encoded: its video segment and its slice of the soundtrack."""
+
+    def finished(self, plan: RenderPlan) -> None:
+        """Every scene has been handed over; the MP4 is complete."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +138,9 @@ class Renderer:
 
     # ---- the pipeline ---------------------------------------------------------------------------
 
-    def plan(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech] | None = None) -> RenderPlan:
+    def planner(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech]) -> StoryPlanner:
+        """A planner for the request; it speaks each voice line (cached) when its scene is timed."""
         record = self.record_for(request)
-        spoken = {} if spoken is None else spoken
 
         def voice_length(text: str, profile: str) -> float:
             speech = self.voices.speak(text, profile)
@@ -140,12 +150,16 @@ class Renderer:
         inputs = PlanInputs(story_id=request.story, record=record, device=device_profile(request.device),
                             variant=request.variant,
                             extra_context=self.click_context(request.story, record, request.click))
-        return plan_video(self.library, inputs, voice_length, _file_hash)
+        return StoryPlanner(self.library, inputs, voice_length, _file_hash)
 
-    def _segment(self, plan: RenderPlan, index: int) -> tuple[Path, bool]:
-        """The cached segment for scene `index`, encoding it when missing. Returns (path, reused)."""
-        scene = plan.scenes[index]
-        key = scene.visual_key(plan.device, f"{RENDERER_VERSION}:{self.settings.preset}")
+    def plan(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech] | None = None) -> RenderPlan:
+        """The whole plan at once (previews, benchmarks)."""
+        planner = self.planner(request, {} if spoken is None else spoken)
+        return planner.plan(list(planner.scenes()))
+
+    def _segment(self, scene: PlannedScene, device: DeviceProfile) -> tuple[Path, bool]:
+        """The cached segment for a scene, encoding it when missing. Returns (path, reused)."""
+        key = scene.visual_key(device, f"{RENDERER_VERSION}:{self.settings.preset}")
         folder = self.settings.work_dir / "segments" if scene.personal else self.settings.cache_dir / "segments"
         path = folder / f"{key}.mp4"
         with self._lock:
@@ -156,76 +170,121 @@ class Renderer:
                 return path, True
             if scene.personal and scene.background.kind == "video" and scene.background.path:
                 # Encoded on every click: start from a background already at the device's size.
-                plate = plate_for(scene.background.path, scene.background.file_hash or "", plan.device,
+                plate = plate_for(scene.background.path, scene.background.file_hash or "", device,
                                   self.settings.cache_dir)
                 scene = dataclasses.replace(
                     scene, background=dataclasses.replace(scene.background, path=str(plate)))
-            encode_scene(scene, plan.device, path, self.settings.preset)
+            encode_scene(scene, device, path, self.settings.preset)
             return path, False
 
     def render(self, request: RenderRequest, progress: Progress | None = None,
-               on_scene_ready: SceneReady | None = None) -> RenderResult:
-        """Render one video. `on_scene_ready(plan, index, segment, audio)` is called for each
-        scene in order as soon as it and all before it are encoded (progressive delivery)."""
+               scene_sink: SceneSink | None = None) -> RenderResult:
+        """Render one video.
+
+        Scenes are timed one by one (each voice line spoken when its scene comes up) and each is
+        encoded as soon as it is timed, so scene 1 is ready while later lines are still spoken.
+        A `scene_sink` gets every scene in order with its own audio slice the moment it is
+        encoded (progressive delivery), then the whole plan when the MP4 is done.
+        """
         report = progress or (lambda stage, done: None)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         report("plan", 0.0)
         spoken: dict[tuple[str, str], Speech] = {}
-        plan = self.plan(request, spoken)
-        timings["plan_and_voice"] = time.perf_counter() - t0
+        planner = self.planner(request, spoken)  # every text resolved here: data errors come first
+        device = planner.inputs.device
+        music = str(self.library.path(planner.story.music)) if planner.story.music else None
+        total_scenes = len(planner.selected)
+        scenes: list[PlannedScene] = []
+        futures: list[Future[tuple[Path, bool]]] = []
+        handover: queue.Queue[int | None] = queue.Queue()
+        delivered: list[tuple[Path, bool]] = []
+        failure: list[BaseException] = []
 
-        t1 = time.perf_counter()
-        reused = 0
-        segments: list[Path] = []
-        workers = max(1, min(self.settings.parallel, len(plan.scenes)))
-        audio_pool = ThreadPoolExecutor(max_workers=1)
-        # The audio track is mixed while the scenes encode; progressive delivery waits for it
-        # only when the first scene is done, which takes longer anyway.
-        audio_future = audio_pool.submit(self._audio, plan, spoken, request)
+        def deliver() -> None:
+            # Hands scenes over in order as their segments finish, while planning goes on.
+            try:
+                while (index := handover.get()) is not None:
+                    path, reused = futures[index].result()
+                    delivered.append((path, reused))
+                    if scene_sink:
+                        scene = scenes[index]
+                        slice_ = self._scene_audio(scene, spoken, music, planner.story.music_volume, request)
+                        try:
+                            scene_sink.scene_ready(scene, path, slice_)
+                        finally:
+                            slice_.unlink(missing_ok=True)
+                    report("encode", len(delivered) / total_scenes)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the render thread
+                failure.append(exc)
+
+        workers = max(1, min(self.settings.parallel, total_scenes))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            courier = threading.Thread(target=deliver, name="scene-handover", daemon=True)
+            courier.start()
+            try:
+                for scene in planner.scenes():
+                    scenes.append(scene)
+                    futures.append(pool.submit(self._segment, scene, device))
+                    handover.put(scene.index)
+                    if failure:
+                        break
+                plan = planner.plan(scenes)
+                timings["plan_and_voice"] = time.perf_counter() - t0
+                audio = self._audio(plan, spoken, request) if not failure else None
+            finally:
+                handover.put(None)
+                courier.join()
+        if failure:
+            raise failure[0]
+        assert audio is not None
+        timings["encode_and_audio"] = time.perf_counter() - t0 - timings["plan_and_voice"]
+        t3 = time.perf_counter()
+        report("assemble", 0.0)
+        output = request.output
         try:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                # Personal scenes are the slow ones: start them first, hand scenes over in order.
-                order = sorted(range(len(plan.scenes)), key=lambda i: (not plan.scenes[i].personal, i))
-                futures = {i: pool.submit(self._segment, plan, i) for i in order}
-                for index in range(len(plan.scenes)):
-                    path, was_reused = futures[index].result()
-                    segments.append(path)
-                    reused += was_reused
-                    if on_scene_ready:
-                        on_scene_ready(plan, index, path, audio_future.result())
-                    report("encode", (index + 1) / len(plan.scenes))
-            audio = audio_future.result()
-            timings["encode_and_audio"] = time.perf_counter() - t1
-
-            t3 = time.perf_counter()
-            report("assemble", 0.0)
-            output = request.output
-            join_segments(segments, audio, plan.duration, output)
+            join_segments([path for path, _ in delivered], audio, plan.duration, output)
         finally:
-            audio_pool.shutdown(wait=True)
-            if audio_future.done() and audio_future.exception() is None:
-                audio_future.result().unlink(missing_ok=True)
+            audio.unlink(missing_ok=True)
         captions = output.with_suffix(".vtt")
         _write_atomic(captions, build_webvtt(caption_cues(plan)))
         manifest = output.with_suffix(".json")
         _write_atomic(manifest, json.dumps(manifest_of(plan), indent=2))
+        if scene_sink:
+            scene_sink.finished(plan)
         timings["assemble"] = time.perf_counter() - t3
         timings["total"] = time.perf_counter() - t0
         report("done", 1.0)
+        reused = sum(was_reused for _, was_reused in delivered)
         return RenderResult(video=output, captions=captions, manifest=manifest, plan=plan, timings=timings,
                             segments_encoded=len(plan.scenes) - reused, segments_reused=reused)
 
+    def _work_file(self, request: RenderRequest, suffix: str) -> Path:
+        name = hashlib.sha256(f"{request.output.resolve()}{time.time_ns()}{suffix}".encode()).hexdigest()[:16]
+        return self.settings.work_dir / "audio" / f"{name}{suffix}"
+
+    def _mastered(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech]) -> Path | None:
+        if scene.voice is None:
+            return None
+        return master_voice_line(spoken[(scene.voice.text, scene.voice.profile)].path)
+
+    def _scene_audio(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech], music: str | None,
+                     volume: float, request: RenderRequest) -> Path:
+        """This scene's own slice of the soundtrack (its voice line over its stretch of the music)."""
+        line = self._mastered(scene, spoken)
+        voices = [PlacedVoice(str(line), scene.voice.offset)] if line and scene.voice else []
+        bed = MusicBed(music, volume, start=scene.start, fade_in=scene.index == 0, fade_out=False) if music else None
+        return build_audio_track(voices, scene.duration, self._work_file(request, f".s{scene.index}.m4a"), bed,
+                                 self.settings.cache_dir)
+
     def _audio(self, plan: RenderPlan, spoken: dict[tuple[str, str], Speech], request: RenderRequest) -> Path:
-        lines = [(spoken[(s.voice.text, s.voice.profile)].path, s.start + s.voice.offset)
-                 for s in plan.scenes if s.voice]
+        """The soundtrack of the whole video, mixed once (no joins in the audio)."""
         with ThreadPoolExecutor(max_workers=2) as pool:
-            mastered = list(pool.map(master_voice_line, [path for path, _ in lines]))
-        voices = [PlacedVoice(str(m), start) for m, (_, start) in zip(mastered, lines, strict=True)]
-        name = hashlib.sha256(f"{request.output.resolve()}{time.time_ns()}".encode()).hexdigest()[:16]
-        target = self.settings.work_dir / "audio" / f"{name}.m4a"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return build_audio_track(voices, plan.music, plan.music_volume, plan.duration, target,
+            mastered = list(pool.map(lambda s: self._mastered(s, spoken), plan.scenes))
+        voices = [PlacedVoice(str(line), s.start + s.voice.offset)
+                  for s, line in zip(plan.scenes, mastered, strict=True) if line and s.voice]
+        bed = MusicBed(plan.music, plan.music_volume) if plan.music else None
+        return build_audio_track(voices, plan.duration, self._work_file(request, ".m4a"), bed,
                                  self.settings.cache_dir)
 
 

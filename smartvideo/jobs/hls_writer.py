@@ -1,8 +1,8 @@
 """Progressive start: an HLS EVENT playlist that grows by one MPEG-TS segment per finished scene.
 
-The renderer hands scenes over in order (`on_scene_ready`); each becomes a .ts by copying the
-scene's H.264 (no re-encode) and encoding its slice of the one audio track to AAC, stamped with
-the scene's start time so the player sees one continuous timeline. The page plays scene 1 while
+The renderer hands scenes over in order (as a SceneSink); each becomes a .ts by copying the
+scene's H.264 and its own AAC slice of the soundtrack (no re-encode), stamped with the scene's
+start time so the player sees one continuous timeline. The page plays scene 1 while
 later scenes encode; `#EXT-X-ENDLIST` is written when the last scene is in.
 """
 
@@ -14,9 +14,10 @@ import shutil
 from pathlib import Path
 
 from smartvideo.ffmpeg_exec import run_ffmpeg
-from smartvideo.render_plan import RenderPlan
+from smartvideo.render_plan import PlannedScene, RenderPlan
 
 PLAYLIST = "index.m3u8"
+TARGET_DURATION = 30  # seconds; longer than any scene the shipped stories make
 
 
 def segment_name(index: int) -> str:
@@ -41,7 +42,7 @@ def playlist_text(durations: list[float], target: int, ended: bool) -> str:
 
 
 class HlsWriter:
-    """Callable for `Renderer.render(on_scene_ready=...)`; writes into `folder` (emptied first)."""
+    """A renderer SceneSink that grows an HLS EVENT playlist in `folder` (emptied first)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -54,19 +55,22 @@ class HlsWriter:
     def playlist(self) -> Path:
         return self.folder / PLAYLIST
 
-    def __call__(self, plan: RenderPlan, index: int, segment: Path, audio: Path) -> None:
-        scene = plan.scenes[index]
-        target = self.folder / segment_name(index)
+    def scene_ready(self, scene: PlannedScene, segment: Path, audio: Path) -> None:
+        target = self.folder / segment_name(scene.index)
         partial = self.folder / f".{target.name}.{os.getpid()}.partial"
-        # The segment's video is stream-copied; audio is the same slice of the whole-video track.
-        run_ffmpeg(["-i", str(segment), "-ss", f"{scene.start:.3f}", "-t", f"{scene.duration:.3f}",
-                    "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-                    "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+        # Both streams are copied: the scene's H.264 and its own AAC slice of the soundtrack.
+        run_ffmpeg(["-i", str(segment), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
                     "-t", f"{scene.duration:.3f}", "-output_ts_offset", f"{scene.start:.3f}",
                     "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(partial)],
-                   f"HLS segment for scene {index + 1}")
+                   f"HLS segment for scene {scene.index + 1}")
         os.replace(partial, target)
         self.durations.append(scene.duration)
-        ended = index == len(plan.scenes) - 1
-        longest = max(s.duration for s in plan.scenes)
-        _write_atomic(self.playlist, playlist_text(self.durations, math.ceil(longest), ended))
+        _write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=False))
+
+    def finished(self, plan: RenderPlan) -> None:
+        _write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=True))
+
+    def target_duration(self) -> int:
+        # The playlist's target duration may not change while it grows, and later scenes'
+        # lengths are not known yet (their lines are still being spoken): a fixed ceiling.
+        return max(TARGET_DURATION, math.ceil(max(self.durations, default=0)))
