@@ -11,10 +11,11 @@ import copy
 import json
 import os
 import platform
+import socket
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,25 @@ def machine() -> str:
     return f"{platform.machine()} {os.cpu_count()} cores, {python}"
 
 
+def figure(name: str, values: list[float], unit: str, runs: int | None = None, **extra: Any) -> dict[str, Any]:
+    """One benchmark figure: the median of `values`, with min, max and the machine."""
+    return {"name": name, "value": round(statistics.median(values), 4), "unit": unit,
+            "runs": runs if runs is not None else len(values), "min": round(min(values), 4),
+            "max": round(max(values), 4), "machine": machine(), **extra}
+
+
 def emit(name: str, values: list[float], unit: str, **extra: Any) -> dict[str, Any]:
-    figure = {"name": name, "value": round(statistics.median(values), 4), "unit": unit, "runs": len(values),
-              "min": round(min(values), 4), "max": round(max(values), 4), "machine": machine(), **extra}
-    print(json.dumps(figure), flush=True)
-    return figure
+    """Print a figure as a JSON line, and return it."""
+    result = figure(name, values, unit, **extra)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for a server a benchmark starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _settings(root: Path, cache: Path) -> RenderSettings:
@@ -127,7 +142,26 @@ def bench_moviepy(root: Path, warm_s: float | None, cold_s: float | None) -> lis
     return figures
 
 
-GROUPS: dict[str, Callable[..., Iterable[dict[str, Any]]]] = {}
+def bench_click(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """Click figures: page latency under 200 clicks at once, click -> first playable segment."""
+    from smartvideo.bench_click import bench_click_p99, bench_ttff
+
+    for result in [*bench_click_p99(runs=args.runs), *bench_ttff(runs=args.runs)]:
+        print(json.dumps(result), flush=True)
+        yield result
+
+
+def bench_analytics(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """Beacon ingest throughput and report time over 1 M views (prints its own lines)."""
+    from smartvideo.bench_analytics import run
+
+    yield from run(args)
+
+
+GROUPS: dict[str, Callable[[argparse.Namespace], Iterable[dict[str, Any]]]] = {
+    "click": bench_click,
+    "analytics": bench_analytics,
+}
 
 
 def run_benchmarks(args: argparse.Namespace) -> None:

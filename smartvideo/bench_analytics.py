@@ -12,7 +12,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
+
+from smartvideo.bench import free_port
 
 SECRET = "bench-analytics-secret-0123456789abcdef0123"
 STORY = "first_bill"
@@ -39,24 +40,9 @@ DEVICES = ("landscape", "portrait", "square", "lite")
 
 
 def _figure(name: str, values: list[float], unit: str, **extra: Any) -> dict[str, Any]:
-    from smartvideo.bench import machine
+    from smartvideo.bench import figure
 
-    return {
-        "name": name,
-        "value": round(statistics.median(values), 2),
-        "unit": unit,
-        "runs": len(values),
-        "min": round(min(values), 2),
-        "max": round(max(values), 2),
-        "machine": machine(),
-        **extra,
-    }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return figure(name, values, unit, **extra)
 
 
 def _make_links(engine: Engine, n: int) -> list[Any]:
@@ -171,7 +157,7 @@ def bench_beacon_ingest(
             views.append([(link.token, b) for b in batches])
             total += sum(len(json.loads(b)["events"]) for b in batches)
             n += 1
-        port = _free_port()
+        port = free_port()
         env = dict(
             os.environ,
             PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]),

@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import os
-import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smartvideo.bench import figure, free_port
 from smartvideo.settings import find_content_root
 
 STORY = "first_bill"
@@ -28,24 +27,13 @@ CUSTOMERS = ["C1001", "C1002", "C1003", "C1004"]
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 
 
-def _machine() -> str:
-    python = f"{platform.python_implementation()} {platform.python_version()}"
-    return f"{platform.machine()} {os.cpu_count()} cores, {python}"
-
-
 def _figure(name: str, value: float, unit: str, runs: int, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "value": round(value, 3), "unit": unit, "runs": runs, "machine": _machine(), **extra}
+    return figure(name, [value], unit, runs=runs, **extra)
 
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _redis_up(url: str) -> bool:
@@ -160,7 +148,7 @@ def bench_click_p99(n: int = 200, runs: int = 3, root: Path | None = None,
         config = load_config(overrides={"data_dir": data, "secret_key": SECRET, "content_root": root,
                                         "cache_dir": cache, "broker_url": redis_url})
         engine = engine_for(config.sql_url)
-        port = _free_port()
+        port = free_port()
         client = redis.Redis.from_url(redis_url)
         client.flushdb()
         server = _start_server(_env(data, root, cache, redis_url), port, Path(tmp) / "server.log", workers,
