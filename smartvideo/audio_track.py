@@ -21,6 +21,9 @@ from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
 
 SAMPLE_RATE = 48000
+# FFmpeg's default AAC coder (twoloop) took 1.2 of the 1.5 CPU seconds of a 34 s mix; the fast
+# coder takes a quarter of that, and 160 kbit/s makes up for its coarser quantisation.
+AAC_OPTIONS = ("-c:a", "aac", "-aac_coder", "fast", "-b:a", "160k")
 TARGET_LUFS = -16.0
 MAX_GAIN_DB = 36.0  # compressed TTS sits about 15 dB under the target
 
@@ -158,7 +161,7 @@ def build_audio_track(voices: list[PlacedVoice], total: float, output: Path, mus
     music_gain = music_gain_db(music.path, cache_dir) if music else 0.0
     graph = audio_filter(voices, total, music, music_gain)
     args += ["-filter_complex", graph, "-map", "[out]",
-             "-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "mp4", str(partial)]
+             *AAC_OPTIONS, "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "mp4", str(partial)]
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         run_ffmpeg(args, "audio track")

