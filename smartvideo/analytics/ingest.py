@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, case, select, update
 
 from smartvideo.analytics.events import BeaconBatch, WatchEvent, check_plausible
+from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
 from smartvideo.analytics.retention import SceneSpan, seconds_in
 from smartvideo.analytics.sql_upsert import (
     add_counters,
@@ -40,26 +41,10 @@ from smartvideo.analytics.view_state import ViewDelta, ViewState, fold_events
 from smartvideo.links import Link
 from smartvideo.storage.renders_table import renders_table
 
-VIEWER_COUNTERS = ("viewers_opened", "viewers_half", "viewers_completed", "viewers_cta")
 DIMENSIONS = ("story", "variant", "device", "campaign", "day")
 BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
 SECOND_COLUMNS = ("story", "variant", "device", "campaign", "day", "second", "views", "rewatches")
-DAILY_COUNTERS = [
-    "views",
-    "new_viewers",
-    "opens",
-    "plays",
-    "completions",
-    "halves",
-    "ctas",
-    "errors",
-    "rewatch_views",
-    "watched_seconds",
-    "rewatched_seconds",
-    "watched_sum",
-    "watched_sq_sum",
-]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from smartvideo.analytics.retention import (
     welch_test,
 )
 
-TOTALS = (
+# Every daily counter the ingest adds to, in the order reports sum them.
+DAILY_COUNTERS = (
     "views",
     "new_viewers",
     "opens",
@@ -35,11 +36,9 @@ TOTALS = (
     "rewatched_seconds",
     "watched_sum",
     "watched_sq_sum",
-    "viewers_opened",
-    "viewers_half",
-    "viewers_completed",
-    "viewers_cta",
 )
+VIEWER_COUNTERS = ("viewers_opened", "viewers_half", "viewers_completed", "viewers_cta")
+TOTALS = (*DAILY_COUNTERS, *VIEWER_COUNTERS)
 SCENE_COUNTS = ("present", "entered", "continued", "start_sum", "end_sum")
 
 
