@@ -14,13 +14,14 @@ from pathlib import Path
 from smartvideo.ffmpeg_exec import run_ffmpeg
 from smartvideo.render_plan import DeviceProfile
 
+PLATE_VERSION = 2  # part of the file name: bump when the plate's encoding changes
 _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
 
 def plate_for(source: str, file_hash: str, device: DeviceProfile, cache_dir: Path) -> Path:
     """The plate of `source` for `device`, encoding it the first time it is asked for."""
-    path = cache_dir / "plates" / f"{file_hash}_{device.width}x{device.height}_{device.fps}.mp4"
+    path = cache_dir / "plates" / f"{file_hash}_{device.width}x{device.height}_{device.fps}_v{PLATE_VERSION}.mp4"
     if path.exists():
         return path
     with _guard:
