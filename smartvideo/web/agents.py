@@ -114,10 +114,7 @@ def _presented_key() -> str | None:
 
 
 def _retry_after(exc: RateLimitExceeded) -> int:
-    try:
-        return max(1, int(exc.limit.limit.get_expiry()))
-    except AttributeError:
-        return 60
+    return exc.retry_after
 
 
 def _audit_only(actor: Actor, body: Any, outcome: str, detail: str) -> None:
@@ -159,9 +156,9 @@ def create_video() -> Any:
     try:
         _state().rate_limit.check(agent.key_id)
     except RateLimitExceeded as exc:
-        _audit_only(actor, body, "rate_limited", f"over {exc.description}")
+        _audit_only(actor, body, "rate_limited", f"over {exc.rate}")
         response, status = _error(
-            429, f"rate limit exceeded for this key ({exc.description}); try again later"
+            429, f"rate limit exceeded for this key ({exc.rate}); try again later"
         )
         response.headers["Retry-After"] = str(_retry_after(exc))
         return response, status
@@ -343,12 +340,12 @@ def agent_send() -> Any:
             actor,
             {"customer_id": customer_id, "story": story},
             "rate_limited",
-            f"over {exc.description}",
+            f"over {exc.rate}",
         )
         return _console(
             agent,
             429,
-            error=f"Too many videos sent with this key ({exc.description}). Wait a moment.",
+            error=f"Too many videos sent with this key ({exc.rate}). Wait a moment.",
             customer_id=customer_id,
             story=story,
         )
