@@ -115,21 +115,6 @@ class FileCustomerSource:
         return iter(self._records)
 
 
-class InlineCustomerSource:
-    """A single record handed over directly (the API, tests, previews)."""
-
-    def __init__(self, record: Mapping[str, Any]):
-        self._record = dict(record)
-
-    def get(self, customer_id: str) -> dict[str, Any]:
-        if str(self._record.get("id")) != str(customer_id):
-            raise UnknownCustomer(f"no customer '{customer_id}'")
-        return self._record
-
-    def ids(self) -> Iterator[str]:
-        return iter([str(self._record.get("id"))])
-
-
 def parse_location(value: Any) -> tuple[float, float] | None:
     """'52.37,4.89' or {lat, lon} -> (lat, lon); anything else -> None."""
     try:

@@ -15,7 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, Engine, String, Table, func, insert, select
+from sqlalchemy import Column, DateTime, Engine, String, Table, insert, select
 
 from smartvideo.errors import LinkError, LinkExpired, SmartVideoError
 from smartvideo.storage.database import metadata
@@ -117,12 +117,6 @@ def resolve_link(engine: Engine, secret: str, token: str, now: dt.datetime | Non
     if (now or dt.datetime.now(dt.UTC)) >= link.expires_at:
         raise LinkExpired("link expired")
     return link
-
-
-def count_links(engine: Engine, story: str) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(links_table)
-                                .where(links_table.c.story == story)).scalar_one())
 
 
 def link_url(public_url: str, token: str, **query: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,6 @@ class RenderPlan:
     music_volume: float = 0.25
     title: str = ""
     cta_url: str | None = None
-    meta: dict[str, str] = field(default_factory=dict)
 
     @property
     def duration(self) -> float:

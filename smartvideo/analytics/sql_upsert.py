@@ -14,11 +14,6 @@ from sqlalchemy import Connection, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def insert_for(conn: Connection, table: Table) -> Any:
-    """An INSERT construct of the connection's dialect (it has on_conflict_do_*)."""
-    return _module(conn.dialect.name).insert(table)
-
-
 def _module(dialect: str) -> Any:
     return postgresql if dialect == "postgresql" else sqlite
 

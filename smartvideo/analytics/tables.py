@@ -158,5 +158,3 @@ Index(
     viewers_table.c.opened,
     viewers_table.c.customer_id,
 )
-
-COUNTER_TABLES = (daily_table, seconds_table, scenes_table)

@@ -92,10 +92,3 @@ def mark_failed(engine: Engine, key: str, reason: str) -> None:
     with engine.begin() as conn:
         conn.execute(update(renders_table).where(renders_table.c.id == key).values(
             status="failed", error=reason[:500], finished_at=_now()))
-
-
-def renders_finished_before(engine: Engine, cutoff: dt.datetime) -> list[RenderRow]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(renders_table).where(renders_table.c.finished_at.is_not(None))
-                            .where(renders_table.c.finished_at < cutoff)).all()
-    return [_to_row(r) for r in rows]
