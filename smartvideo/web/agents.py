@@ -9,9 +9,7 @@ HTML that works without JavaScript; a few lines of script only refresh the poste
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
-import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -38,6 +36,7 @@ from smartvideo.agents.rate_limit import AgentRateLimit, RateLimitExceeded, agen
 from smartvideo.errors import SmartVideoError
 from smartvideo.invitations.settings import DeliverySettings
 from smartvideo.settings import bundled_content_root
+from smartvideo.web.csrf import csrf_ok, csrf_token
 
 log = logging.getLogger(__name__)
 
@@ -204,17 +203,6 @@ def _page_agent() -> keys.AgentKey | None:
         return None
 
 
-def _csrf_token() -> str:
-    if "agent_csrf" not in session:
-        session["agent_csrf"] = secrets.token_urlsafe(24)
-    return session["agent_csrf"]
-
-
-def _csrf_ok() -> bool:
-    sent = request.form.get("csrf", "")
-    return bool(sent) and hmac.compare_digest(sent, session.get("agent_csrf", ""))
-
-
 def _stories() -> list[dict[str, str]]:
     library = _services().renderer.library
     return [
@@ -238,7 +226,7 @@ def _console(agent: keys.AgentKey, status: int = 200, **values: Any) -> tuple[st
         stories=_stories(),
         chosen=chosen,
         story=values.pop("story", request.args.get("story", "")),
-        csrf=_csrf_token(),
+        csrf=csrf_token(),
         recent=audit.recent(_services().engine, 10, actor=agent.name),
         **values,
     ), status
@@ -248,16 +236,16 @@ def _console(agent: keys.AgentKey, status: int = 200, **values: Any) -> tuple[st
 def agent_page() -> Any:
     agent = _page_agent()
     if agent is None:
-        return render_template("pages/agent_login.html", csrf=_csrf_token(), error=None)
+        return render_template("pages/agent_login.html", csrf=csrf_token(), error=None)
     return _console(agent)
 
 
 @bp.post("/agent/login")
 def agent_login() -> Any:
-    if not _csrf_ok():
+    if not csrf_ok():
         return render_template(
             "pages/agent_login.html",
-            csrf=_csrf_token(),
+            csrf=csrf_token(),
             error="The form expired; please try again.",
         ), 400
     try:
@@ -265,7 +253,7 @@ def agent_login() -> Any:
     except InvalidAgentKey:
         return render_template(
             "pages/agent_login.html",
-            csrf=_csrf_token(),
+            csrf=csrf_token(),
             error="That key is not valid (or was revoked).",
         ), 401
     session.clear()
@@ -275,7 +263,7 @@ def agent_login() -> Any:
 
 @bp.post("/agent/logout")
 def agent_logout() -> Any:
-    if _csrf_ok():
+    if csrf_ok():
         session.clear()
     return redirect(url_for("agents.agent_page"))
 
@@ -324,7 +312,7 @@ def agent_send() -> Any:
     if agent is None:
         return redirect(url_for("agents.agent_page"))
     form = request.form
-    if not _csrf_ok():
+    if not csrf_ok():
         return _console(
             agent,
             400,
@@ -367,8 +355,8 @@ def agent_send() -> Any:
             agent=agent,
             result=exc.result,
             error=exc.reason,
-            csrf=_csrf_token(),
+            csrf=csrf_token(),
         ), 502
     return render_template(
-        "pages/agent_sent.html", agent=agent, result=result, error=None, csrf=_csrf_token()
+        "pages/agent_sent.html", agent=agent, result=result, error=None, csrf=csrf_token()
     )

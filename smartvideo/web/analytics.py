@@ -34,6 +34,7 @@ from smartvideo.analytics.report_queries import story_report
 from smartvideo.devices import PROFILES
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.links import Link
+from smartvideo.web.csrf import csrf_ok, csrf_token
 
 bp = Blueprint("analytics", __name__)
 
@@ -136,6 +137,7 @@ _LOGIN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>An
 <meta name="robots" content="noindex"><style>body{{font:15px system-ui,sans-serif;max-width:360px;
 margin:80px auto}}input,button{{font:inherit;padding:6px;width:100%;margin:6px 0}}.err{{color:#c00}}</style>
 </head><body><h1>Reports</h1><form method="post"><input type="hidden" name="next" value="{next}">
+<input type="hidden" name="csrf" value="{csrf}">
 <label>Analyst key<input type="password" name="key" autofocus required></label>
 <button type="submit">Sign in</button></form><p class="err">{error}</p></body></html>"""
 
@@ -150,7 +152,9 @@ def login():  # noqa: ANN201
 
     error = ""
     nxt = _safe_next(request.values.get("next"))
-    if request.method == "POST":
+    if request.method == "POST" and not csrf_ok():
+        error = "The form expired; please sign in again."
+    elif request.method == "POST":
         key = _key()
         offered = request.form.get("key", "")
         if key and hmac.compare_digest(offered.encode(), key.encode()):
@@ -158,7 +162,7 @@ def login():  # noqa: ANN201
             session["analyst_key_id"] = _key_id(key)
             return redirect(nxt)
         error = "That key is not right." if key else "Reports are disabled: no analyst key is set."
-    page = _LOGIN.format(next=escape(nxt), error=escape(error))
+    page = _LOGIN.format(next=escape(nxt), error=escape(error), csrf=escape(csrf_token()))
     return Response(
         page,
         status=401 if error else 200,

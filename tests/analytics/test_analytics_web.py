@@ -139,11 +139,26 @@ def test_reports_need_the_analyst_key(client, app_link) -> None:  # noqa: ANN001
     assert page.status_code == 302 and "/reports/login" in page.headers["Location"]
 
 
+def _login_csrf(client) -> str:  # noqa: ANN001
+    import re
+
+    form = client.get("/reports/login").get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+
+
 def test_the_login_form_opens_a_session(client, app_link) -> None:  # noqa: ANN001
-    assert client.post("/reports/login", data={"key": "wrong"}).status_code == 401
-    response = client.post("/reports/login", data={"key": ANALYST_KEY, "next": f"/reports/{STORY}"})
+    csrf = _login_csrf(client)
+    assert client.post("/reports/login", data={"key": "wrong", "csrf": csrf}).status_code == 401
+    response = client.post("/reports/login",
+                           data={"key": ANALYST_KEY, "next": f"/reports/{STORY}", "csrf": csrf})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/reports/{STORY}")
     assert client.get(f"/reports/{STORY}.json").status_code == 200
+
+
+def test_the_login_form_refuses_a_post_without_its_token(client, app_link) -> None:  # noqa: ANN001
+    response = client.post("/reports/login", data={"key": ANALYST_KEY, "next": f"/reports/{STORY}"})
+    assert response.status_code == 401
+    assert client.get(f"/reports/{STORY}.json").status_code == 401
 
 
 def test_the_report_page_draws_the_curve_with_scene_boundaries(client, app_link) -> None:  # noqa: ANN001
