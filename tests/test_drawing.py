@@ -281,11 +281,17 @@ def test_empty_chart_is_blank(style, kind):
     assert img.size == (500, 300) and pos == (3, 4) and img.getbbox() is None
 
 
+def pixels(img):
+    """Every RGBA pixel, as tuples (Image.getdata is deprecated in Pillow 12)."""
+    raw = img.convert("RGBA").tobytes()
+    return [tuple(raw[i:i + 4]) for i in range(0, len(raw), 4)]
+
+
 @pytest.mark.parametrize("box", [(900, 400), (500, 900)])
 def test_donut_single_item(style, box):
     items = (ChartItem("All of it", 42, "100%", "#ff0000"),)
     img, _ = draw_layer(layer("chart", box=(0, 0, *box), chart_kind="donut", chart_items=items))
-    red = sum(1 for p in img.getdata() if p[:3] == (255, 0, 0) and p[3] == 255)
+    red = sum(1 for p in pixels(img) if p[:3] == (255, 0, 0) and p[3] == 255)
     assert red > 1000
     w, h = box
     d = round(min(h, w * 0.45)) if w >= h else round(min(w * 0.8, h * 0.55))
@@ -297,7 +303,7 @@ def test_donut_segments_and_zero_total(style):
     items = (ChartItem("A", 3, "60%", "#ff0000"), ChartItem("B", 2, "40%", "#0000ff"),
              ChartItem("C", -1, "-", "#00ff00"))
     img, _ = draw_layer(layer("chart", box=(0, 0, 900, 400), chart_kind="donut", chart_items=items))
-    data = list(img.getdata())
+    data = pixels(img)
     red = sum(1 for p in data if p[:3] == (255, 0, 0) and p[3] == 255)
     blue = sum(1 for p in data if p[:3] == (0, 0, 255) and p[3] == 255)
     assert 1.3 < red / blue < 1.7
