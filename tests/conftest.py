@@ -53,16 +53,42 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("shared-cache")
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A real Redis database of our own (number 11), flushed before and after the test."""
+@pytest.fixture(scope="session")
+def redis_db() -> Iterator[str]:
+    """A Redis database number of our own for this test session.
+
+    Claimed in db 0 with SET NX, so two test runs on one machine (a developer's and CI's) never
+    flush each other's queues; SMARTVIDEO_TEST_REDIS names a fixed URL instead.
+    """
     need(_port_open("127.0.0.1", 6379), "no Redis server on 127.0.0.1:6379")
     import redis
 
-    url = os.environ.get("SMARTVIDEO_TEST_REDIS", "redis://127.0.0.1:6379/11")
-    client = redis.Redis.from_url(url)
+    fixed = os.environ.get("SMARTVIDEO_TEST_REDIS")
+    if fixed:
+        yield fixed
+        return
+    claims = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    claimed = None
+    for number in range(11, 16):
+        if claims.set(f"smartvideo-tests:db{number}", os.getpid(), nx=True, ex=3 * 3600):
+            claimed = number
+            break
+    try:
+        yield f"redis://127.0.0.1:6379/{claimed if claimed is not None else 11}"
+    finally:
+        if claimed is not None:
+            claims.delete(f"smartvideo-tests:db{claimed}")
+        claims.close()
+
+
+@pytest.fixture
+def redis_url(redis_db: str) -> Iterator[str]:
+    """A real Redis database of our own, flushed before and after the test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_db)
     client.flushdb()
-    yield url
+    yield redis_db
     client.flushdb()
     client.close()
 
