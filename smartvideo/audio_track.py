@@ -17,6 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from smartvideo.atomic_files import atomic_output, write_atomic
 from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
 
@@ -59,13 +60,9 @@ def master_voice_line(path: Path) -> Path:
         return mastered
     loudness = _measured_loudness(path, _COMPRESSOR)
     gain = max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - loudness)) if loudness > -70 else 0.0
-    partial = mastered.with_name(f".{mastered.name}.{os.getpid()}.{id(path)}.partial.wav")
-    try:
+    with atomic_output(mastered) as partial:
         run_ffmpeg(["-i", str(path), "-af", f"{_COMPRESSOR},volume={gain:.2f}dB,{_LIMITER},aresample={SAMPLE_RATE}",
                     "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", str(partial)], "mastering a voice line")
-        os.replace(partial, mastered)
-    finally:
-        partial.unlink(missing_ok=True)
     return mastered
 
 
@@ -93,10 +90,7 @@ def music_gain_db(path: str, cache_dir: Path | None = None) -> float:
     if key not in known:
         known[key] = _file_loudness(path, st.st_size, st.st_mtime)
         if store:
-            store.parent.mkdir(parents=True, exist_ok=True)
-            partial = store.with_name(f".{store.name}.{os.getpid()}.partial")
-            partial.write_text(json.dumps(known))
-            os.replace(partial, store)
+            write_atomic(store, json.dumps(known))
     return max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - known[key]))
 
 
@@ -157,34 +151,26 @@ def build_audio_track(voices: list[PlacedVoice], total: float, output: Path, mus
         args += ["-stream_loop", "-1", "-i", music.path]
     for voice in voices:
         args += ["-i", voice.path]
-    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
     music_gain = music_gain_db(music.path, cache_dir) if music else 0.0
     graph = audio_filter(voices, total, music, music_gain)
-    args += ["-filter_complex", graph, "-map", "[out]",
-             *AAC_OPTIONS, "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "mp4", str(partial)]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        run_ffmpeg(args, "audio track")
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
+    args += ["-filter_complex", graph, "-map", "[out]", *AAC_OPTIONS, "-ar", str(SAMPLE_RATE), "-ac", "2",
+             "-f", "mp4"]
+    with atomic_output(output) as partial:
+        run_ffmpeg([*args, str(partial)], "audio track")
     return output
 
 
 def join_segments(segments: list[Path], audio: Path, total: float, output: Path) -> Path:
     """Concatenate the scene segments by stream copy and mux the one audio track, faststart."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.{os.getpid()}.partial.mp4")
-    listing = output.with_name(f".{output.name}.{os.getpid()}.concat.txt")
-    listing.write_text("".join(f"file '{_quote(p)}'\n" for p in segments), encoding="utf-8")
-    try:
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
-                    "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{total:.3f}",
-                    "-movflags", "+faststart", "-f", "mp4", str(partial)], "joining scenes")
-        os.replace(partial, output)
-    finally:
-        listing.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
+    with atomic_output(output) as partial:
+        listing = partial.with_name(partial.name + ".concat.txt")
+        listing.write_text("".join(f"file '{_quote(p)}'\n" for p in segments), encoding="utf-8")
+        try:
+            run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
+                        "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{total:.3f}",
+                        "-movflags", "+faststart", "-f", "mp4", str(partial)], "joining scenes")
+        finally:
+            listing.unlink(missing_ok=True)
     return output
 
 

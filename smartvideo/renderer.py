@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from smartvideo import RENDERER_VERSION
+from smartvideo.atomic_files import write_atomic
 from smartvideo.audio_track import MusicBed, PlacedVoice, build_audio_track, join_segments, master_voice_line
 from smartvideo.background_plates import plate_for
 from smartvideo.captions import build_webvtt
@@ -247,9 +248,9 @@ class Renderer:
         finally:
             audio.unlink(missing_ok=True)
         captions = output.with_suffix(".vtt")
-        _write_atomic(captions, build_webvtt(caption_cues(plan)))
+        write_atomic(captions, build_webvtt(caption_cues(plan)))
         manifest = output.with_suffix(".json")
-        _write_atomic(manifest, json.dumps(manifest_of(plan), indent=2))
+        write_atomic(manifest, json.dumps(manifest_of(plan), indent=2))
         if scene_sink:
             scene_sink.finished(plan)
         timings["assemble"] = time.perf_counter() - t3
@@ -306,7 +307,3 @@ def manifest_of(plan: RenderPlan) -> dict[str, Any]:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)

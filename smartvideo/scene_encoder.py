@@ -14,8 +14,8 @@ from typing import Any
 
 import ffmpeg
 
+from smartvideo.atomic_files import atomic_output
 from smartvideo.drawing import draw_layer
-from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
 from smartvideo.render_plan import Background, DeviceProfile, PlannedLayer, PlannedScene
 
@@ -188,16 +188,7 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
 
 def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, preset: str = "ultrafast") -> Path:
     """Render one scene to `output` (written to a temporary name, then renamed)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="sv-scene-") as tmp:
-        workdir = Path(tmp)
-        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
-        graph = scene_graph(scene, device, workdir, str(partial), preset)
-        args = graph.compile(cmd=ffmpeg_binary())[1:]
-        try:
-            run_ffmpeg(args, f"scene '{scene.id}'")
-            os.replace(partial, output)
-        except RenderError:
-            partial.unlink(missing_ok=True)
-            raise
+    with tempfile.TemporaryDirectory(prefix="sv-scene-") as tmp, atomic_output(output) as partial:
+        graph = scene_graph(scene, device, Path(tmp), str(partial), preset)
+        run_ffmpeg(graph.compile(cmd=ffmpeg_binary())[1:], f"scene '{scene.id}'")
     return output

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import smtplib
 import ssl
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from smartvideo.atomic_files import write_atomic
 from smartvideo.invitations.errors import DeliveryFailed
 from smartvideo.invitations.messages import EmailInvitation, SmsInvitation
 
@@ -41,19 +40,6 @@ class SmsSender(Protocol):
     def send_sms(self, invitation: SmsInvitation) -> Receipt: ...
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Never a half-written file in the outbox: a reader (or a mail pickup) sees all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
@@ -68,7 +54,8 @@ class OutboxSender:
     def send_email(self, invitation: EmailInvitation) -> Receipt:
         path = self.folder / f"{_stamp()}-{invitation.link_id}.eml"
         try:
-            _write_atomic(path, invitation.to_message(self.sender).as_bytes())
+            # Never a half-written file in the outbox: a mail pickup sees all or nothing.
+            write_atomic(path, invitation.to_message(self.sender).as_bytes())
         except OSError as exc:
             raise DeliveryFailed(
                 f"cannot write to the outbox {self.folder}: {exc.strerror}"
@@ -85,7 +72,7 @@ class OutboxSender:
             "units": invitation.units,
         }
         try:
-            _write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2).encode())
+            write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2).encode())
         except OSError as exc:
             raise DeliveryFailed(
                 f"cannot write to the outbox {self.folder}: {exc.strerror}"

@@ -9,10 +9,10 @@ later scenes encode; `#EXT-X-ENDLIST` is written when the last scene is in.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 from pathlib import Path
 
+from smartvideo.atomic_files import atomic_output, write_atomic
 from smartvideo.ffmpeg_exec import run_ffmpeg
 from smartvideo.render_plan import PlannedScene, RenderPlan
 
@@ -22,12 +22,6 @@ TARGET_DURATION = 30  # seconds; longer than any scene the shipped stories make
 
 def segment_name(index: int) -> str:
     return f"s{index:03d}.ts"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def playlist_text(durations: list[float], target: int, ended: bool) -> str:
@@ -57,18 +51,17 @@ class HlsWriter:
 
     def scene_ready(self, scene: PlannedScene, segment: Path, audio: Path) -> None:
         target = self.folder / segment_name(scene.index)
-        partial = self.folder / f".{target.name}.{os.getpid()}.partial"
-        # Both streams are copied: the scene's H.264 and its own AAC slice of the soundtrack.
-        run_ffmpeg(["-i", str(segment), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
-                    "-t", f"{scene.duration:.3f}", "-output_ts_offset", f"{scene.start:.3f}",
-                    "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(partial)],
-                   f"HLS segment for scene {scene.index + 1}")
-        os.replace(partial, target)
+        with atomic_output(target) as partial:
+            # Both streams are copied: the scene's H.264 and its own AAC slice of the soundtrack.
+            run_ffmpeg(["-i", str(segment), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+                        "-t", f"{scene.duration:.3f}", "-output_ts_offset", f"{scene.start:.3f}",
+                        "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(partial)],
+                       f"HLS segment for scene {scene.index + 1}")
         self.durations.append(scene.duration)
-        _write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=False))
+        write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=False))
 
     def finished(self, plan: RenderPlan) -> None:
-        _write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=True))
+        write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=True))
 
     def target_duration(self) -> int:
         # The playlist's target duration may not change while it grows, and later scenes'
