@@ -17,18 +17,13 @@ from typing import Any
 import yaml
 
 from smartvideo.errors import SmartVideoError
-from smartvideo.settings import RenderSettings, default_cache_dir, find_content_root
+from smartvideo.settings import RenderSettings, default_cache_dir, default_data_dir, find_content_root
 
 log = logging.getLogger(__name__)
 
 
 class ConfigError(SmartVideoError):
     """The configuration is incomplete or wrong; the app refuses to start."""
-
-
-def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "smartvideo"
 
 
 @dataclass(frozen=True)
@@ -105,7 +100,7 @@ def load_config(file: str | Path | None = None, overrides: dict[str, Any] | None
         if var in os.environ:
             values[name] = os.environ[var]
     values.update(overrides or {})
-    values.setdefault("data_dir", _default_data_dir())
+    values.setdefault("data_dir", default_data_dir())
     config = AppConfig(**{k: _coerce(k, v) for k, v in values.items() if v is not None or k == "content_root"})
     if config.env not in ("development", "production"):
         raise ConfigError(f"SMARTVIDEO_ENV must be development or production, not {config.env!r}")

@@ -17,14 +17,21 @@ def bundled_content_root() -> Path:
 
 
 def find_content_root(explicit: str | Path | None = None) -> Path:
-    """--root, else SMARTVIDEO_ROOT, else the current directory if it has scenes/stories, else bundled."""
-    for candidate in (explicit, os.environ.get("SMARTVIDEO_ROOT")):
+    """--root, else SMARTVIDEO_CONTENT_ROOT, else the current directory if it has scenes/stories,
+    else the bundled content."""
+    for candidate in (explicit, os.environ.get("SMARTVIDEO_CONTENT_ROOT")):
         if candidate:
             return Path(candidate).resolve()
     cwd = Path.cwd()
     if (cwd / "scenes" / "stories").is_dir():
         return cwd
     return bundled_content_root()
+
+
+def default_data_dir() -> Path:
+    """Where rendered videos, personal segments and the database live by default."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "smartvideo"
 
 
 def default_cache_dir() -> Path:
@@ -42,11 +49,13 @@ class RenderSettings:
 
     @classmethod
     def from_env(cls, root: str | Path | None = None, cache_dir: str | Path | None = None) -> RenderSettings:
-        cache = Path(cache_dir or os.environ.get("SMARTVIDEO_CACHE") or default_cache_dir())
+        """The CLI's settings, from the same SMARTVIDEO_* variables the web app and worker read, so
+        personal segments land where `smartvideo cleanup` sweeps them."""
+        data_dir = Path(os.environ.get("SMARTVIDEO_DATA_DIR") or default_data_dir())
         return cls(
             content_root=find_content_root(root),
-            cache_dir=cache,
-            work_dir=Path(os.environ.get("SMARTVIDEO_WORK") or cache / "personal"),
+            cache_dir=Path(cache_dir or os.environ.get("SMARTVIDEO_CACHE_DIR") or default_cache_dir()),
+            work_dir=data_dir / "segments",
             preset=os.environ.get("SMARTVIDEO_X264_PRESET", "ultrafast"),
             parallel=int(os.environ.get("SMARTVIDEO_PARALLEL", "2")),
         )
