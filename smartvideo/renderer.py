@@ -7,6 +7,7 @@ one audio track -> join by stream copy. Outputs appear only complete (temporary 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -71,16 +72,19 @@ class RenderResult:
     segments_reused: int
 
 
-def _file_hash(path: str, _cache: dict[tuple[str, float, int], str] = {}) -> str:  # noqa: B006
+def _file_hash(path: str) -> str:
+    """Content hash of an asset file, computed once per version of the file (size, mtime)."""
     st = os.stat(path)
-    key = (path, st.st_mtime, st.st_size)
-    if key not in _cache:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        _cache[key] = digest.hexdigest()[:24]
-    return _cache[key]
+    return _hash_of_version(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _hash_of_version(path: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:24]
 
 
 class Renderer:
