@@ -28,7 +28,7 @@ from smartvideo.captions import build_webvtt
 from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
 from smartvideo.devices import device_profile
 from smartvideo.errors import DataSourceError
-from smartvideo.planner import PlanInputs, StoryPlanner
+from smartvideo.planner import PlanInputs, StoryPlanner, build_context
 from smartvideo.render_plan import DeviceProfile, PlannedScene, RenderPlan
 from smartvideo.scene_encoder import encode_scene
 from smartvideo.scene_loader import Library, load_library
@@ -124,22 +124,7 @@ class Renderer:
 
     def click_context(self, story_id: str, record: Mapping[str, Any], click: Mapping[str, Any]) -> dict[str, Any]:
         """Click context for templates: `click` itself, and `store` when the story looks one up."""
-        context: dict[str, Any] = {"click": dict(click)}
-        story = self.library.story(story_id)
-        if story.stores is None:
-            return context
-        location = parse_location(click.get("location"))
-        if location is None:
-            from smartvideo.planner import build_context
-
-            value = evaluate(story.stores.location, build_context(story, record, {}), story.where)
-            location = parse_location(value)
-        if location is None:
-            raise DataSourceError(f"story '{story_id}' needs a location (click ?location=lat,lon or "
-                                  f"the record field {story.stores.location})")
-        stores = read_records(self.library.path(story.stores.data))
-        context["store"] = nearest_store(stores, location)
-        return context
+        return click_context(self.library, story_id, record, click)
 
     # ---- the pipeline ---------------------------------------------------------------------------
 
@@ -291,6 +276,25 @@ class Renderer:
         bed = MusicBed(plan.music, plan.music_volume) if plan.music else None
         return build_audio_track(voices, plan.duration, self._work_file(request, ".m4a"), bed,
                                  self.settings.cache_dir)
+
+
+def click_context(library: Library, story_id: str, record: Mapping[str, Any],
+                  click: Mapping[str, Any]) -> dict[str, Any]:
+    """`click` itself, and the `store` nearest to the click's location (else the record's) when the
+    story looks one up. Shared by rendering and `validate`."""
+    context: dict[str, Any] = {"click": dict(click)}
+    story = library.story(story_id)
+    if story.stores is None:
+        return context
+    location = parse_location(click.get("location"))
+    if location is None:
+        value = evaluate(story.stores.location, build_context(story, record, {}), story.where)
+        location = parse_location(value)
+    if location is None:
+        raise DataSourceError(f"story '{story_id}' needs a location (click ?location=lat,lon or "
+                              f"the record field {story.stores.location})")
+    context["store"] = nearest_store(read_records(library.path(story.stores.data)), location)
+    return context
 
 
 def caption_cues(plan: RenderPlan) -> list[tuple[float, float, str]]:

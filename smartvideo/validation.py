@@ -7,12 +7,13 @@ from pathlib import Path
 
 from jinja2 import TemplateSyntaxError
 
-from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
+from smartvideo.data_sources import FileCustomerSource
 from smartvideo.devices import PROFILES
 from smartvideo.errors import SceneError, SmartVideoError
-from smartvideo.planner import PlanInputs, build_context, plan_video
+from smartvideo.planner import PlanInputs, plan_video
+from smartvideo.renderer import click_context
 from smartvideo.scene_loader import Library, collect_library
-from smartvideo.templating import environment, evaluate
+from smartvideo.templating import environment
 
 _LOCATION = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
 
@@ -40,13 +41,7 @@ def check_story_data(lib: Library) -> list[SceneError]:
         where = story.where
         try:
             record = FileCustomerSource(lib.path(story.sample.data)).get(story.sample.customer)
-            extra: dict[str, object] = {"click": {}}
-            if story.stores:
-                location = parse_location(evaluate(story.stores.location, build_context(story, record, {}),
-                                                   story.where))
-                if location is None:
-                    raise SmartVideoError(f"sample customer has no location at {story.stores.location}")
-                extra["store"] = nearest_store(read_records(lib.path(story.stores.data)), location)
+            extra = click_context(lib, story.id, record, {})
         except SmartVideoError as exc:
             errors.append(_as_scene_error(exc, where.file, where.line, "sample data: "))
             continue
