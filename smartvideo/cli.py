@@ -40,14 +40,14 @@ class _ProgressLine:
 
 
 def _renderer(args: argparse.Namespace):  # noqa: ANN202
-    from smartvideo.renderer import Renderer
+    from smartvideo.render.renderer import Renderer
     from smartvideo.settings import RenderSettings
 
     return Renderer(RenderSettings.from_env(root=args.root, cache_dir=args.cache))
 
 
 def _render(args: argparse.Namespace, story: str, customer: str, out: Path) -> int:
-    from smartvideo.renderer import RenderRequest
+    from smartvideo.render.renderer import RenderRequest
 
     click = {"location": args.location} if getattr(args, "location", None) else {}
     progress = _ProgressLine()
@@ -83,8 +83,8 @@ def _root_of(path: Path) -> Path:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from smartvideo.render.validation import validate_root
     from smartvideo.settings import find_content_root
-    from smartvideo.validation import validate_root
 
     targets = [Path(p).resolve() for p in args.paths] or [find_content_root(args.root)]
     errors: list[SceneError] = []
@@ -119,8 +119,8 @@ def _relative(error: SceneError) -> str:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from smartvideo.preview import write_preview
-    from smartvideo.renderer import RenderRequest
+    from smartvideo.render.preview import write_preview
+    from smartvideo.render.renderer import RenderRequest
 
     renderer = _renderer(args)
     story = renderer.library.story(args.story)
@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="run the benchmarks; prints JSON lines")
     bench.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
-    bench.add_argument("--only", help="comma-separated figure groups: render,stages,moviepy")
+    bench.add_argument("--only", help="comma-separated figure groups: render,moviepy,click,analytics")
     bench.set_defaults(func=cmd_bench)
 
     import importlib

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from smartvideo.captions import MAX_LINE_CHARS, MAX_LINES, build_webvtt, split_caption
+from smartvideo.render.captions import MAX_LINE_CHARS, MAX_LINES, build_webvtt, split_caption
 
 CUE = re.compile(r"^(\d{2}:\d{2}:\d{2}\.\d{3}) --> (\d{2}:\d{2}:\d{2}\.\d{3})$")
 

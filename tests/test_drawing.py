@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from smartvideo.drawing import draw_layer, fit_text, fonts, layers, text_fit
-from smartvideo.render_plan import ChartItem, PlannedLayer, TextStyle
+from smartvideo.render.drawing import draw_layer, fit_text, fonts, layers, text_fit
+from smartvideo.render.plan import ChartItem, PlannedLayer, TextStyle
 
 FONTS = Path(__file__).resolve().parents[1] / "assets" / "fonts"
 LATO = str(FONTS / "Lato-Bold.ttf")
@@ -199,7 +199,7 @@ def test_count_up_keeps_one_font_size(style, monkeypatch):
 
 
 def test_count_up_with_real_formatting(style):
-    formatting = pytest.importorskip("smartvideo.formatting")
+    formatting = pytest.importorskip("smartvideo.render.formatting")
     final = formatting.format_number(2500.0, "money", "nl", "EUR")
     num = layer("number", box=(0, 0, 600, 160), text=final, number=2500.0, number_format="money",
                 locale="nl", currency="EUR", style=replace(style, shadow=True))

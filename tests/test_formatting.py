@@ -3,7 +3,7 @@
 import pytest
 
 from smartvideo.errors import TemplateDataError
-from smartvideo.formatting import format_date, format_money, format_money_words, format_number, plural
+from smartvideo.render.formatting import format_date, format_money, format_money_words, format_number, plural
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from smartvideo.data_sources import FileCustomerSource, nearest_store, read_records
-from smartvideo.devices import PROFILES, pick_device
 from smartvideo.errors import SmartVideoError, TemplateDataError
-from smartvideo.planner import PlanInputs, pick_variant, plan_video
-from smartvideo.scene_loader import load_library
+from smartvideo.render.devices import PROFILES, pick_device
+from smartvideo.render.planner import PlanInputs, pick_variant, plan_video
+from smartvideo.render.scene_loader import load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from smartvideo.devices import PROFILES
-from smartvideo.planner import PlanInputs, plan_video
-from smartvideo.preview import contact_sheet, scene_still
-from smartvideo.scene_loader import load_library
+from smartvideo.render.devices import PROFILES
+from smartvideo.render.planner import PlanInputs, plan_video
+from smartvideo.render.preview import contact_sheet, scene_still
+from smartvideo.render.scene_loader import load_library
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 RECORD = {"id": "C1", "customer": {"first_name": "Anna"},

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smartvideo.renderer import Renderer, RenderRequest
+from smartvideo.render.renderer import Renderer, RenderRequest
 from smartvideo.settings import RenderSettings
 from tests.media_probe import integrated_loudness, probe, top_level_boxes
 

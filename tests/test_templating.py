@@ -3,7 +3,7 @@
 import pytest
 
 from smartvideo.errors import SceneError, TemplateDataError
-from smartvideo.templating import Where, as_record, check_syntax, evaluate, render_text
+from smartvideo.render.templating import Where, as_record, check_syntax, evaluate, render_text
 
 HERE = Where("scenes/example.yaml", 7)
 

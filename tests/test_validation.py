@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smartvideo.validation import validate_root
+from smartvideo.render.validation import validate_root
 
 ROOT = Path(__file__).resolve().parent.parent
 

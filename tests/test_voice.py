@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from smartvideo.errors import SceneError, VoiceEngineUnavailable, VoiceError
-from smartvideo.voice import VoiceBank, VoiceProfile, load_voice_profiles, validate_voice_profiles
-from smartvideo.voice.gtts_engine import GttsEngine, _reachable
+from smartvideo.render.voice import VoiceBank, VoiceProfile, load_voice_profiles, validate_voice_profiles
+from smartvideo.render.voice.gtts_engine import GttsEngine, _reachable
 
 VOICES = Path(__file__).resolve().parent.parent / "voices"
 ENGLISH = "Hello Anna, this month your energy bill is lower than before."  # 11 words
@@ -102,7 +102,7 @@ def test_gtts_without_network_fails_fast(profiles: dict[str, VoiceProfile], tmp_
 
 def test_gtts_falls_back_to_piper(bank: VoiceBank, caplog: pytest.LogCaptureFixture) -> None:
     _require_offline()
-    with caplog.at_level(logging.WARNING, logger="smartvideo.voice.bank"):
+    with caplog.at_level(logging.WARNING, logger="smartvideo.render.voice.bank"):
         speech = bank.speak(ENGLISH, "google_en")
     assert speech.profile == "joe_en" and speech.engine == "piper"
     assert 1.5 < speech.duration < 8.0

@@ -17,7 +17,7 @@ from smartvideo.data_sources import FileCustomerSource
 from smartvideo.errors import DataSourceError
 from smartvideo.invitations.errors import MissingContact
 from smartvideo.invitations.messages import contact_for
-from smartvideo.scene_loader import Library
+from smartvideo.render.scene_loader import Library
 
 
 @dataclass(frozen=True, slots=True)

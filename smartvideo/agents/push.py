@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 
 from smartvideo.agents import audit
 from smartvideo.agents.errors import PushRejected
-from smartvideo.devices import PROFILES, device_profile
 from smartvideo.errors import DataSourceError, SmartVideoError, UnknownCustomer
 from smartvideo.invitations.delivery import Receipt
 from smartvideo.invitations.errors import DeliveryFailed, InvitationError, MissingContact
@@ -32,8 +31,9 @@ from smartvideo.invitations.messages import (
 from smartvideo.invitations.poster import poster_png, poster_spec
 from smartvideo.invitations.settings import DeliverySettings
 from smartvideo.links import Link, create_link, link_url, parse_ttl
-from smartvideo.planner import PlanInputs, pick_variant, plan_video
-from smartvideo.scene_loader import Library
+from smartvideo.render.devices import PROFILES, device_profile
+from smartvideo.render.planner import PlanInputs, pick_variant, plan_video
+from smartvideo.render.scene_loader import Library
 
 StartRender = Callable[[Link, str], Mapping[str, Any]]  # (link, device name) -> render status dict
 # The device a customer most likely opens the link on: SMS is read on a phone.
@@ -341,7 +341,7 @@ def pusher_for(
     Records come from the renderer's own lookup (the story's data file): the one the render at
     click time uses, so a push that passes the checks makes a video that renders.
     """
-    from smartvideo.renderer import RenderRequest
+    from smartvideo.render.renderer import RenderRequest
 
     def renderer_lookup(story_id: str, customer_id: str) -> Mapping[str, Any]:
         return renderer.record_for(

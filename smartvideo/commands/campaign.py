@@ -225,7 +225,7 @@ def _wait_for_renders(
     services: Any, rendering: list[tuple[Any, str]], progress: Any, time_limit: int
 ) -> None:
     """The embedded runner renders in this process: stay until every prerendered video is made."""
-    from smartvideo.devices import device_profile
+    from smartvideo.render.devices import device_profile
 
     task = progress.add_task("prerendering videos", total=len(rendering))
     pending = list(rendering)

@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_link(args: argparse.Namespace) -> int:
     from smartvideo.links import create_link, link_url, parse_ttl
-    from smartvideo.renderer import Renderer
+    from smartvideo.render.renderer import Renderer
     from smartvideo.storage.database import engine_for
 
     config = _config(args)
@@ -62,8 +62,8 @@ def _prerender(config: Any, link: Any, device_name: str) -> None:
     """
     import time
 
-    from smartvideo.devices import device_profile
     from smartvideo.errors import RenderError
+    from smartvideo.render.devices import device_profile
     from smartvideo.web.services import Services
 
     services = Services(config)

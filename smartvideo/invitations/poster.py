@@ -15,11 +15,11 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from smartvideo.drawing import fonts
-from smartvideo.drawing.layers import rgba
-from smartvideo.drawing.text_fit import FittedText, fit_text
-from smartvideo.render_plan import TextStyle
-from smartvideo.scene_loader import Library
+from smartvideo.render.drawing import fonts
+from smartvideo.render.drawing.layers import rgba
+from smartvideo.render.drawing.text_fit import FittedText, fit_text
+from smartvideo.render.plan import TextStyle
+from smartvideo.render.scene_loader import Library
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from smartvideo.config import AppConfig
 from smartvideo.jobs.locks import JobLocks, LocalJobLocks, RedisJobLocks
-from smartvideo.renderer import Renderer
+from smartvideo.render.renderer import Renderer
 from smartvideo.storage.database import engine_for
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from smartvideo.atomic_files import atomic_output, write_atomic
 from smartvideo.ffmpeg_exec import run_ffmpeg
-from smartvideo.render_plan import PlannedScene, RenderPlan
+from smartvideo.render.plan import PlannedScene, RenderPlan
 
 PLAYLIST = "index.m3u8"
 TARGET_DURATION = 30  # seconds; longer than any scene the shipped stories make

@@ -24,7 +24,7 @@ from smartvideo.jobs.hls_writer import HlsWriter
 from smartvideo.jobs.keys import RenderJob, VideoFiles
 from smartvideo.jobs.locks import claim_name, run_lock_name
 from smartvideo.links import links_table, resolve_link, token_for
-from smartvideo.renderer import RenderRequest
+from smartvideo.render.renderer import RenderRequest
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from smartvideo.analytics.formatters import render, to_html
 from smartvideo.analytics.ingest import BeaconStore
 from smartvideo.analytics.report_model import Filters
 from smartvideo.analytics.report_queries import story_report
-from smartvideo.devices import PROFILES
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.links import Link
+from smartvideo.render.devices import PROFILES
 from smartvideo.web.csrf import csrf_ok, csrf_token
 
 bp = Blueprint("analytics", __name__)

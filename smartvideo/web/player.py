@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
 
-from smartvideo.devices import pick_device
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.jobs.hls_writer import PLAYLIST
 from smartvideo.links import Link
-from smartvideo.render_plan import DeviceProfile
+from smartvideo.render.devices import pick_device
+from smartvideo.render.plan import DeviceProfile
 from smartvideo.web.error_pages import error_response
 from smartvideo.web.services import services
 

@@ -24,8 +24,8 @@ from smartvideo.jobs.locks import claim_name
 from smartvideo.jobs.render_job import claim_ttl
 from smartvideo.jobs.runners import JobRunner, runner_for
 from smartvideo.links import Link, resolve_link
-from smartvideo.render_plan import DeviceProfile
-from smartvideo.renderer import Renderer
+from smartvideo.render.plan import DeviceProfile
+from smartvideo.render.renderer import Renderer
 
 LINK_CACHE_SIZE = 50_000
 LINK_CACHE_SECONDS = 60.0

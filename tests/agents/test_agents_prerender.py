@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from agents_support import MINI_ROOT, SECRET
 
-from smartvideo.devices import device_profile
 from smartvideo.links import resolve_link
+from smartvideo.render.devices import device_profile
 
 
 def wait_until_made(services: Any, link: Any, device: str, timeout: float = 180) -> dict[str, Any]:

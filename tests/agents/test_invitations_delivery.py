@@ -22,7 +22,7 @@ from smartvideo.invitations.messages import (
 )
 from smartvideo.invitations.poster import POSTER_SIZE, poster_png, poster_spec
 from smartvideo.invitations.sms_length import fits_one_sms, fold_to_gsm7, sms_limit, sms_units
-from smartvideo.scene_loader import load_library
+from smartvideo.render.scene_loader import load_library
 
 API = "/api/v1/videos"
 URL = f"{PUBLIC_URL}/v/AbCdEfGhIjKlMnOpQrStUvW"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartvideo.bench_analytics import bench_beacon_ingest, bench_report_at_scale
+from smartvideo.bench.analytics import bench_beacon_ingest, bench_report_at_scale
 
 
 def test_ingest_benchmark_loses_nothing_and_answers_replays_as_duplicates() -> None:

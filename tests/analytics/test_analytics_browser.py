@@ -11,11 +11,11 @@ from analytics_support import SCENES, SECRET, STORY
 from sqlalchemy import func, select
 
 from smartvideo.analytics.tables import events_table
-from smartvideo.devices import PROFILES
 from smartvideo.ffmpeg_exec import ffmpeg_binary
 from smartvideo.jobs import render_rows
 from smartvideo.jobs.keys import job_key
 from smartvideo.links import create_link
+from smartvideo.render.devices import PROFILES
 
 pytestmark = pytest.mark.browser
 

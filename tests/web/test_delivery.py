@@ -10,9 +10,9 @@ import av
 import pytest
 from web_support import wait_for_status
 
-from smartvideo.devices import PROFILES
 from smartvideo.jobs import render_rows
 from smartvideo.jobs.keys import job_key
+from smartvideo.render.devices import PROFILES
 
 
 def _decoded_duration(path) -> float:  # noqa: ANN001
@@ -142,7 +142,7 @@ def test_concurrent_start_render_calls_queue_one_job(embedded_app, make_link) ->
 
 @pytest.mark.redis
 def test_concurrent_start_render_calls_queue_one_job_with_redis_locks(web_config, redis_url, make_link) -> None:  # noqa: ANN001
-    from smartvideo.devices import PROFILES
+    from smartvideo.render.devices import PROFILES
     from smartvideo.web.app_factory import create_app
 
     application = create_app({**web_config, "redis_url": redis_url})

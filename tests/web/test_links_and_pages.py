@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from smartvideo.devices import pick_device
+from smartvideo.render.devices import pick_device
 
 
 def _forgeries(token: str) -> list[str]:

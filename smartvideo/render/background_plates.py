@@ -12,7 +12,7 @@ from pathlib import Path
 
 from smartvideo.atomic_files import atomic_output
 from smartvideo.ffmpeg_exec import run_ffmpeg
-from smartvideo.render_plan import DeviceProfile
+from smartvideo.render.plan import DeviceProfile
 
 PLATE_VERSION = 2  # part of the file name: bump when the plate's encoding changes
 _locks: dict[str, threading.Lock] = {}

@@ -17,7 +17,7 @@ from fontTools.ttLib import TTFont
 from PIL import ImageDraw, ImageFont, features
 
 from smartvideo.errors import RenderError
-from smartvideo.render_plan import TextStyle
+from smartvideo.render.plan import TextStyle
 
 # Raqm gives kerning and ligatures; fall back to the basic engine where libraqm is missing.
 _LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
@@ -32,13 +32,11 @@ _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
 def fonts_dir() -> Path:
     """The bundled fonts folder (repository checkout or installed wheel)."""
-    here = Path(__file__).resolve()
-    for candidate in (
-        here.parents[2] / "assets" / "fonts",
-        here.parents[1] / "content" / "assets" / "fonts",
-    ):
-        if candidate.is_dir():
-            return candidate
+    from smartvideo.settings import bundled_content_root
+
+    candidate = bundled_content_root() / "assets" / "fonts"
+    if candidate.is_dir():
+        return candidate
     raise RenderError("bundled fonts not found (assets/fonts)")
 
 

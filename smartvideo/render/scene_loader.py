@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo.errors import SceneError, ValidationFailed
-from smartvideo.scene_model import (
+from smartvideo.render.scene_model import (
     ANIMATIONS,
     LAYER_KINDS,
     NUMBER_FORMATS,
@@ -30,8 +30,8 @@ from smartvideo.scene_model import (
     ThemeSpec,
     VariantSpec,
 )
-from smartvideo.templating import Where, check_syntax, uses_data
-from smartvideo.voice.profiles import VoiceProfile, validate_voice_profiles
+from smartvideo.render.templating import Where, check_syntax, uses_data
+from smartvideo.render.voice.profiles import VoiceProfile, validate_voice_profiles
 from smartvideo.yamlfile import LineDict, LineList, check_keys, load_mapping
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -537,7 +537,7 @@ def collect_library(root: Path) -> tuple[Library, list[SceneError]]:
     broken: set[str] = set()
     voices_dir = root / "voices"
     if voices_dir.is_dir():
-        from smartvideo.voice.profiles import load_voice_profiles
+        from smartvideo.render.voice.profiles import load_voice_profiles
 
         voice_errors = validate_voice_profiles(voices_dir)
         errors.extend(voice_errors)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from smartvideo.drawing import fonts
-from smartvideo.render_plan import TextStyle
+from smartvideo.render.drawing import fonts
+from smartvideo.render.plan import TextStyle
 
 ELLIPSIS = "\u2026"
 HYPHEN = "-"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo.errors import VoiceEngineUnavailable, VoiceError
-from smartvideo.voice.profiles import VoiceProfile
+from smartvideo.render.voice.profiles import VoiceProfile
 
 # Loading a model takes almost a second, so models live for the whole process, shared by all
 # engines and threads. One lock for loading and speaking: piper phonemizes through one global

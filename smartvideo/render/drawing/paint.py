@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from PIL import Image, ImageColor, ImageDraw, ImageFilter
 
-from smartvideo.drawing import fonts
-from smartvideo.drawing.text_fit import FittedText
 from smartvideo.errors import RenderError
+from smartvideo.render.drawing import fonts
+from smartvideo.render.drawing.text_fit import FittedText
 
 SUPERSAMPLE = 4
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -16,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from smartvideo.bench import figure, free_port
+from smartvideo.bench.figures import figure, free_port
 from smartvideo.settings import find_content_root
 
 STORY = "first_bill"
@@ -55,7 +57,7 @@ def _env(data_dir: Path, root: Path, cache: Path, broker: str) -> dict[str, str]
 def _start_server(env: dict[str, str], port: int, log: Path, workers: int = 2,
                   threads: int = 16) -> subprocess.Popen[bytes]:
     """gunicorn (gthread workers) when installed, else waitress; the app from app.py."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]
     env = {**env, "PYTHONPATH": os.pathsep.join([str(here), env.get("PYTHONPATH", "")])}
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or _has_module("gunicorn"):
         cmd = [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind", f"127.0.0.1:{port}",
@@ -238,13 +240,13 @@ def bench_ttff(runs: int = 3, root: Path | None = None) -> list[dict[str, Any]]:
 
 
 def _landscape():  # noqa: ANN202
-    from smartvideo.devices import PROFILES
+    from smartvideo.render.devices import PROFILES
 
     return PROFILES["landscape"]
 
 
-if __name__ == "__main__":
-    import json
-
-    for figure in [*bench_click_p99(), *bench_ttff()]:
-        print(json.dumps(figure))
+def run(args: Any, results: dict[str, float] | None = None) -> Iterator[dict[str, Any]]:
+    """Click figures: page latency under 200 clicks at once, click -> first playable segment."""
+    for result in [*bench_click_p99(runs=args.runs), *bench_ttff(runs=args.runs)]:
+        print(json.dumps(result), flush=True)
+        yield result

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Protocol
 
 from smartvideo.errors import VoiceEngineUnavailable, VoiceError
-from smartvideo.voice.espeak_engine import EspeakEngine
-from smartvideo.voice.gtts_engine import GttsEngine
-from smartvideo.voice.piper_engine import PiperEngine
-from smartvideo.voice.profiles import VoiceProfile
+from smartvideo.render.voice.espeak_engine import EspeakEngine
+from smartvideo.render.voice.gtts_engine import GttsEngine
+from smartvideo.render.voice.piper_engine import PiperEngine
+from smartvideo.render.voice.profiles import VoiceProfile
 
 log = logging.getLogger(__name__)
 

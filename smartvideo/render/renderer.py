@@ -22,19 +22,19 @@ from typing import Any, Protocol
 
 from smartvideo import RENDERER_VERSION
 from smartvideo.atomic_files import write_atomic
-from smartvideo.audio_track import MusicBed, PlacedVoice, build_audio_track, join_segments, master_voice_line
-from smartvideo.background_plates import plate_for
-from smartvideo.captions import build_webvtt
 from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
-from smartvideo.devices import device_profile
 from smartvideo.errors import DataSourceError
-from smartvideo.planner import PlanInputs, StoryPlanner, build_context
-from smartvideo.render_plan import DeviceProfile, PlannedScene, RenderPlan
-from smartvideo.scene_encoder import encode_scene
-from smartvideo.scene_loader import Library, load_library
+from smartvideo.render.audio_track import MusicBed, PlacedVoice, build_audio_track, join_segments, master_voice_line
+from smartvideo.render.background_plates import plate_for
+from smartvideo.render.captions import build_webvtt
+from smartvideo.render.devices import device_profile
+from smartvideo.render.plan import DeviceProfile, PlannedScene, RenderPlan
+from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context
+from smartvideo.render.scene_encoder import encode_scene
+from smartvideo.render.scene_loader import Library, load_library
+from smartvideo.render.templating import evaluate
+from smartvideo.render.voice import Speech, VoiceBank
 from smartvideo.settings import RenderSettings
-from smartvideo.templating import evaluate
-from smartvideo.voice import Speech, VoiceBank
 
 Progress = Callable[[str, float], None]  # (stage, fraction done 0..1)
 

@@ -12,9 +12,10 @@ from dataclasses import replace
 
 from PIL import Image, ImageChops, ImageOps
 
-from smartvideo.drawing import fonts
-from smartvideo.drawing.charts import _chart_image
-from smartvideo.drawing.paint import (
+from smartvideo.errors import RenderError
+from smartvideo.render.drawing import fonts
+from smartvideo.render.drawing.charts import _chart_image
+from smartvideo.render.drawing.paint import (
     _draw_block,
     _paint,
     _rounded_mask,
@@ -22,9 +23,8 @@ from smartvideo.drawing.paint import (
     _shadow_margin,
     rgba,
 )
-from smartvideo.drawing.text_fit import FittedText, fit_text
-from smartvideo.errors import RenderError
-from smartvideo.render_plan import PlannedLayer, TextStyle
+from smartvideo.render.drawing.text_fit import FittedText, fit_text
+from smartvideo.render.plan import PlannedLayer, TextStyle
 
 DEFAULT_CTA_COLOR = "#ff5a36"  # warm brand orange: reads as "press me" on dark and light video
 NUMBER_FEATURES = ("tnum",)  # tabular digits where the font has them: count-up does not wobble
@@ -131,7 +131,7 @@ def _number_image(layer: PlannedLayer, style: TextStyle, w: int, h: int,
 
 def _format(value: float, layer: PlannedLayer) -> str:
     # Imported late: formatting is its own module and drawing must import without it.
-    from smartvideo.formatting import format_number
+    from smartvideo.render.formatting import format_number
 
     return format_number(value, layer.number_format, layer.locale, layer.currency)
 

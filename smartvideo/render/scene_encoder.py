@@ -15,9 +15,9 @@ from typing import Any
 import ffmpeg
 
 from smartvideo.atomic_files import atomic_output
-from smartvideo.drawing import draw_layer
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
-from smartvideo.render_plan import Background, DeviceProfile, PlannedLayer, PlannedScene
+from smartvideo.render.drawing import draw_layer
+from smartvideo.render.plan import Background, DeviceProfile, PlannedLayer, PlannedScene
 
 SLIDE_DISTANCE = 0.06  # of the frame's shorter side
 FADE_OUT = 0.3

@@ -16,8 +16,8 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, pass_co
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from smartvideo import formatting
 from smartvideo.errors import SceneError, TemplateDataError
+from smartvideo.render import formatting
 
 
 class Record(dict[str, Any]):

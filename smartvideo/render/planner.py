@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartvideo.errors import SmartVideoError, TemplateDataError
-from smartvideo.formatting import format_number
-from smartvideo.render_plan import (
+from smartvideo.render.formatting import format_number
+from smartvideo.render.plan import (
     Background,
     ChartItem,
     DeviceProfile,
@@ -25,8 +25,8 @@ from smartvideo.render_plan import (
     TextStyle,
     VoiceLine,
 )
-from smartvideo.scene_loader import Library
-from smartvideo.scene_model import (
+from smartvideo.render.scene_loader import Library
+from smartvideo.render.scene_model import (
     BackgroundSpec,
     LayerSpec,
     SceneOverride,
@@ -36,7 +36,7 @@ from smartvideo.scene_model import (
     ThemeSpec,
     VariantSpec,
 )
-from smartvideo.templating import Where, as_record, evaluate, render_text, uses_data
+from smartvideo.render.templating import Where, as_record, evaluate, render_text, uses_data
 
 VoiceLength = Callable[[str, str], float]  # (text, voice profile id) -> seconds
 AssetHash = Callable[[str], str]  # absolute path -> content hash

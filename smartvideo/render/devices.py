@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from smartvideo.errors import SmartVideoError
-from smartvideo.render_plan import DeviceProfile
+from smartvideo.render.plan import DeviceProfile
 
 PROFILES: dict[str, DeviceProfile] = {
     "landscape": DeviceProfile("landscape", 1280, 720, video_bitrate="2500k", crf=23),

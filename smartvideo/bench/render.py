@@ -1,55 +1,20 @@
-"""`smartvideo bench`: the speed figures, printed as JSON lines (median of several runs).
-
-Figures, not assertions: tests never time anything. Each line names the figure, its value and
-unit, the number of runs, and the machine it was measured on.
-"""
+"""Render figures: cold and warm renders of the demo story, per-stage times, and plain MoviePy."""
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
-import os
-import platform
-import socket
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from smartvideo.renderer import Renderer, RenderRequest
+from smartvideo.bench.figures import emit
+from smartvideo.render.renderer import Renderer, RenderRequest
 from smartvideo.settings import RenderSettings, find_content_root
 
 STORY = "first_bill"
 CUSTOMER = "C1001"
-
-
-def machine() -> str:
-    python = f"{platform.python_implementation()} {platform.python_version()}"
-    return f"{platform.machine()} {os.cpu_count()} cores, {python}"
-
-
-def figure(name: str, values: list[float], unit: str, runs: int | None = None, **extra: Any) -> dict[str, Any]:
-    """One benchmark figure: the median of `values`, with min, max and the machine."""
-    return {"name": name, "value": round(statistics.median(values), 4), "unit": unit,
-            "runs": runs if runs is not None else len(values), "min": round(min(values), 4),
-            "max": round(max(values), 4), "machine": machine(), **extra}
-
-
-def emit(name: str, values: list[float], unit: str, **extra: Any) -> dict[str, Any]:
-    """Print a figure as a JSON line, and return it."""
-    result = figure(name, values, unit, **extra)
-    print(json.dumps(result), flush=True)
-    return result
-
-
-def free_port() -> int:
-    """A free TCP port on loopback, for a server a benchmark starts."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _settings(root: Path, cache: Path) -> RenderSettings:
@@ -110,7 +75,7 @@ def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
 
 
 def _time_overlays(plan: Any) -> float:
-    from smartvideo.drawing import draw_layer
+    from smartvideo.render.drawing import draw_layer
 
     started = time.perf_counter()
     for scene in plan.scenes:
@@ -128,7 +93,7 @@ def _time_plan(renderer: Renderer, record: dict[str, Any], out: Path) -> float:
 
 def bench_moviepy(root: Path, warm_s: float | None, cold_s: float | None) -> list[dict[str, Any]]:
     """The same story composed in plain MoviePy (CompositeVideoClip + write_videofile)."""
-    from smartvideo.moviepy_reference import render_with_moviepy
+    from smartvideo.bench.moviepy_reference import render_with_moviepy
 
     with tempfile.TemporaryDirectory(prefix="sv-bench-mp-") as tmp:
         renderer = Renderer(_settings(root, Path(tmp) / "cache"))
@@ -142,37 +107,12 @@ def bench_moviepy(root: Path, warm_s: float | None, cold_s: float | None) -> lis
     return figures
 
 
-def bench_click(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    """Click figures: page latency under 200 clicks at once, click -> first playable segment."""
-    from smartvideo.bench_click import bench_click_p99, bench_ttff
-
-    for result in [*bench_click_p99(runs=args.runs), *bench_ttff(runs=args.runs)]:
-        print(json.dumps(result), flush=True)
-        yield result
+def run(args: argparse.Namespace, results: dict[str, float]) -> list[dict[str, Any]]:
+    figures = bench_render(find_content_root(getattr(args, "root", None)), args.runs)
+    results.update({f["name"]: f["value"] for f in figures})
+    return figures
 
 
-def bench_analytics(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    """Beacon ingest throughput and report time over 1 M views (prints its own lines)."""
-    from smartvideo.bench_analytics import run
-
-    yield from run(args)
-
-
-GROUPS: dict[str, Callable[[argparse.Namespace], Iterable[dict[str, Any]]]] = {
-    "click": bench_click,
-    "analytics": bench_analytics,
-}
-
-
-def run_benchmarks(args: argparse.Namespace) -> None:
-    root = find_content_root(getattr(args, "root", None))
-    only = set((args.only or "render,moviepy,click,analytics").split(","))
-    results: dict[str, float] = {}
-    if "render" in only:
-        for figure in bench_render(root, args.runs):
-            results[figure["name"]] = figure["value"]
-    if "moviepy" in only:
-        bench_moviepy(root, results.get("render_warm_s"), results.get("render_cold_s"))
-    for name, func in GROUPS.items():
-        if name in only:
-            list(func(args))
+def run_moviepy(args: argparse.Namespace, results: dict[str, float]) -> list[dict[str, Any]]:
+    return bench_moviepy(find_content_root(getattr(args, "root", None)), results.get("render_warm_s"),
+                         results.get("render_cold_s"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from smartvideo.renderer import Renderer, RenderRequest
-from smartvideo.scene_encoder import X264_PARAMS
+from smartvideo.render.renderer import Renderer, RenderRequest
+from smartvideo.render.scene_encoder import X264_PARAMS
 
 
 def render_with_moviepy(renderer: Renderer, story: str, customer: str, output: Path) -> float:
@@ -28,7 +28,7 @@ def render_with_moviepy(renderer: Renderer, story: str, customer: str, output: P
         vfx,
     )
 
-    from smartvideo.drawing import draw_layer
+    from smartvideo.render.drawing import draw_layer
 
     spoken: dict = {}
     plan = renderer.plan(RenderRequest(story=story, customer=customer, output=output, variant="A"), spoken)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smartvideo.templating import Where
+from smartvideo.render.templating import Where
 
 Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame
 

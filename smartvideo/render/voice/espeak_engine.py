@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from smartvideo.errors import VoiceEngineUnavailable, VoiceError
-from smartvideo.voice.profiles import VoiceProfile
+from smartvideo.render.voice.profiles import VoiceProfile
 
 # Constants from espeak-ng's speak_lib.h
 _AUDIO_OUTPUT_SYNCHRONOUS = 2

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from smartvideo.errors import VoiceEngineUnavailable, VoiceError
-from smartvideo.voice.profiles import VoiceProfile
+from smartvideo.render.voice.profiles import VoiceProfile
 
 _HOST = "translate.google.com"
 _TIMEOUT = 3.0  # seconds; a render must not hang on a dead network

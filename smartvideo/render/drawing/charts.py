@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from PIL import Image, ImageChops, ImageDraw
 
-from smartvideo.drawing.paint import SUPERSAMPLE, _draw_block, _muted, _paint, _rounded_mask, _ss_mask, rgba
-from smartvideo.drawing.text_fit import FittedText, fit_text
 from smartvideo.errors import RenderError
-from smartvideo.render_plan import ChartItem, PlannedLayer, TextStyle
+from smartvideo.render.drawing.paint import SUPERSAMPLE, _draw_block, _muted, _paint, _rounded_mask, _ss_mask, rgba
+from smartvideo.render.drawing.text_fit import FittedText, fit_text
+from smartvideo.render.plan import ChartItem, PlannedLayer, TextStyle
 
 CHART_PALETTE = ("#4f8cff", "#ffb020", "#2ec4a6", "#ff5a7a", "#9b6bff", "#7fd35a")
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from smartvideo.bench import free_port
+from smartvideo.bench.figures import figure, free_port
 
 SECRET = "bench-analytics-secret-0123456789abcdef0123"
 STORY = "first_bill"
@@ -37,12 +37,6 @@ SCENES = [
 ]
 DURATION = 60.0
 DEVICES = ("landscape", "portrait", "square", "lite")
-
-
-def _figure(name: str, values: list[float], unit: str, **extra: Any) -> dict[str, Any]:
-    from smartvideo.bench import figure
-
-    return figure(name, values, unit, **extra)
 
 
 def _make_links(engine: Engine, n: int) -> list[Any]:
@@ -160,7 +154,7 @@ def bench_beacon_ingest(
         port = free_port()
         env = dict(
             os.environ,
-            PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]),
+            PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
         )
         server = subprocess.Popen(
             [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url],
@@ -211,7 +205,7 @@ def bench_beacon_ingest(
         n_batches = sum(len(v) for v in views)
         lost = sent - in_db
         return [
-            _figure(
+            figure(
                 "beacon_events_per_s",
                 [sent / seconds],
                 "events/s",
@@ -228,7 +222,7 @@ def bench_beacon_ingest(
                 database=url.split(":")[0],
                 server="waitress, 8 threads",
             ),
-            _figure("beacon_batches_per_s", [n_batches / seconds], "batches/s"),
+            figure("beacon_batches_per_s", [n_batches / seconds], "batches/s"),
         ]
 
 
@@ -465,7 +459,7 @@ def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url:
         assert report is not None and report.figures.views == n_views
         engine.dispose()
         return [
-            _figure(
+            figure(
                 "report_ms_at_1m_views" if n_views == 1_000_000 else f"report_ms_at_{n_views}_views",
                 times,
                 "ms",
@@ -474,7 +468,7 @@ def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url:
                 database=url.split(":")[0],
                 seed_s=round(seeded, 1),
             ),
-            _figure(
+            figure(
                 "report_filtered_ms",
                 filtered,
                 "ms",
@@ -484,16 +478,16 @@ def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url:
         ]
 
 
-def run(args: Any = None) -> Iterator[dict[str, Any]]:
+def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[dict[str, Any]]:
     """All analytics figures, printed as JSON lines as they come."""
     runs = max(1, int(getattr(args, "runs", 5) or 5))
     figures = bench_beacon_ingest()
     # the same path with small batches (a 4 s flush of steady playback): the per-request cost shows
     small = bench_beacon_ingest(events=12_000, batch_events=8)
     small[0]["name"], small[1]["name"] = "beacon_events_per_s_8_per_batch", "beacon_batches_per_s_8_per_batch"
-    for figure in [*figures, *small, *bench_report_at_scale(runs=runs)]:
-        print(json.dumps(figure), flush=True)
-        yield figure
+    for result in [*figures, *small, *bench_report_at_scale(runs=runs)]:
+        print(json.dumps(result), flush=True)
+        yield result
 
 
 if __name__ == "__main__":

@@ -8,12 +8,12 @@ from pathlib import Path
 from jinja2 import TemplateSyntaxError
 
 from smartvideo.data_sources import FileCustomerSource
-from smartvideo.devices import PROFILES
 from smartvideo.errors import SceneError, SmartVideoError
-from smartvideo.planner import PlanInputs, plan_video
-from smartvideo.renderer import click_context
-from smartvideo.scene_loader import Library, collect_library
-from smartvideo.templating import environment
+from smartvideo.render.devices import PROFILES
+from smartvideo.render.planner import PlanInputs, plan_video
+from smartvideo.render.renderer import click_context
+from smartvideo.render.scene_loader import Library, collect_library
+from smartvideo.render.templating import environment
 
 _LOCATION = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from smartvideo.drawing import draw_layer
 from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary
-from smartvideo.render_plan import Background, DeviceProfile, PlannedScene, RenderPlan
+from smartvideo.render.drawing import draw_layer
+from smartvideo.render.plan import Background, DeviceProfile, PlannedScene, RenderPlan
 
 
 def background_frame(bg: Background, device: DeviceProfile, at: float) -> Image.Image:
