@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Column, DateTime, Engine, String, Table, insert, select
@@ -106,9 +107,8 @@ def create_link(engine: Engine, secret: str, story: str, customer_id: str, ttl: 
     return Link(token=token_for(secret, link_id), **row)  # type: ignore[arg-type]
 
 
-def resolve_link(engine: Engine, secret: str, token: str, now: dt.datetime | None = None) -> Link:
-    """The link behind a token; LinkError (unknown/forged) or LinkExpired."""
-    link_id = verify_token(secret, token)
+def link_by_id(engine: Engine, secret: str, link_id: str, now: dt.datetime | None = None) -> Link:
+    """The stored link with this id (already verified); LinkError (unknown) or LinkExpired."""
     with engine.connect() as conn:
         row = conn.execute(select(links_table).where(links_table.c.id == link_id)).first()
     if row is None:
@@ -117,6 +117,42 @@ def resolve_link(engine: Engine, secret: str, token: str, now: dt.datetime | Non
     if (now or dt.datetime.now(dt.UTC)) >= link.expires_at:
         raise LinkExpired("link expired")
     return link
+
+
+def resolve_link(engine: Engine, secret: str, token: str, now: dt.datetime | None = None) -> Link:
+    """The link behind a token; LinkError (unknown/forged) or LinkExpired."""
+    return link_by_id(engine, secret, verify_token(secret, token), now)
+
+
+class LinkResolver:
+    """The one way a token becomes a Link, for the web app, the jobs and the CLI.
+
+    Genuine links are remembered in this process for `ttl` seconds (expiry is checked on every
+    call): a viewer's page, status polls and media requests cost one SQL lookup, and a link
+    deleted from the database stops working within that time. Forged tokens never reach SQL.
+    """
+
+    def __init__(self, engine: Engine, secret: str, ttl: float = 60.0, size: int = 50_000):
+        self.engine, self.secret, self.ttl, self.size = engine, secret, ttl, size
+        self._cache: dict[str, tuple[Link, float]] = {}
+
+    def resolve(self, token: str) -> Link:
+        now = time.monotonic()
+        cached = self._cache.get(token)
+        if cached is None or cached[1] < now:
+            link = resolve_link(self.engine, self.secret, token)
+            if len(self._cache) >= self.size:
+                self._cache.clear()  # crude but bounded; a miss costs one indexed lookup
+            self._cache[token] = (link, now + self.ttl)
+            return link
+        link = cached[0]
+        if dt.datetime.now(dt.UTC) >= link.expires_at:
+            raise LinkExpired("link expired")
+        return link
+
+    def by_id(self, link_id: str) -> Link:
+        """A link the caller already trusts by id (a job's message); not cached."""
+        return link_by_id(self.engine, self.secret, link_id)
 
 
 def link_url(public_url: str, token: str, **query: str) -> str:

@@ -336,7 +336,7 @@ def pusher_for(
 ) -> VideoPusher:
     """A VideoPusher over an AppConfig, a migrated engine and a Renderer (its library and sources).
 
-    `start_render(link, DeviceProfile)` is the web Services' one way to queue a render.
+    `start_render(link, DeviceProfile)` is `RenderJobs.start`, the one way to queue a render.
 
     Records come from the renderer's own lookup (the story's data file): the one the render at
     click time uses, so a push that passes the checks makes a video that renders.
@@ -349,7 +349,7 @@ def pusher_for(
         )
 
     def start(link: Link, device: str) -> Mapping[str, Any]:
-        return start_render(link, device_profile(device))  # type: ignore[misc]  # Services takes a profile
+        return start_render(link, device_profile(device))  # type: ignore[misc]  # RenderJobs takes a profile
 
     return VideoPusher(
         engine=engine,

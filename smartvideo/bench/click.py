@@ -206,14 +206,14 @@ def bench_ttff(runs: int = 3, root: Path | None = None) -> list[dict[str, Any]]:
         try:
             for n, customer in enumerate([CUSTOMERS[0], *CUSTOMERS[1:1 + runs]]):
                 link = create_link(services.engine, SECRET, STORY, customer, dt.timedelta(days=1), variant="A")
-                playlist = services.files(link, _landscape()).playlist
+                playlist = services.renders.files(link, _landscape()).playlist
                 started = time.perf_counter()
                 assert client.get(f"/v/{link.token}?device=landscape").status_code == 200
                 first = None
                 while True:
                     if first is None and playlist.exists():
                         first = time.perf_counter() - started
-                    status = services.render_status(link, _landscape())["status"]
+                    status = services.renders.status(link, _landscape())["status"]
                     if status in ("ready", "failed"):
                         break
                     time.sleep(0.005)

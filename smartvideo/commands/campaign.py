@@ -78,18 +78,18 @@ def run_campaign(args: argparse.Namespace) -> int:
 
     from smartvideo.agents.push import Actor, pusher_for
     from smartvideo.data_sources import read_records
-    from smartvideo.web.services import Services
+    from smartvideo.jobs.lifecycle import RenderJobs
 
     config = _config(args)
     records = read_records(Path(args.data))  # an unreadable file stops here: nothing to skip to
-    services = Services(config)
-    renderer = services.renderer
+    renders = RenderJobs.from_config(config)
+    renderer = renders.renderer
     if args.story not in renderer.library.stories:
         raise SmartVideoError(
             f"unknown story '{args.story}' (known: {', '.join(sorted(renderer.library.stories))})"
         )
     name = args.name or f"{args.story}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}"
-    pusher = pusher_for(config, services.engine, renderer, start_render=services.start_render)
+    pusher = pusher_for(config, renders.engine, renderer, start_render=renders.start)
     actor = Actor(name=f"campaign:{_user()}", source="campaign")
     out = Path(args.out or f"{name}-links.csv")
     console = _console()
@@ -130,9 +130,9 @@ def run_campaign(args: argparse.Namespace) -> int:
             finally:
                 handle.flush()
                 partial.replace(out)  # interrupted or not, the links made so far are kept
-            if rendering and services.mode == "embedded":
-                _wait_for_renders(services, rendering, progress, config.render_time_limit)
-    services.close()
+            if rendering and renders.mode == "embedded":
+                _wait_for_renders(renders, rendering, progress, config.render_time_limit)
+    renders.close()
 
     summary = ", ".join(
         f"{counts[k]} {k}" for k in ("sent", "created", "failed", "skipped") if counts[k]
@@ -141,7 +141,7 @@ def run_campaign(args: argparse.Namespace) -> int:
         f"campaign {name}: {len(records)} records: {summary or 'nothing to do'} "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    if rendering and services.mode != "embedded":
+    if rendering and renders.mode != "embedded":
         console.print(f"{len(rendering)} videos queued for the render workers")
     console.print(f"links: {out}")
     return EXIT_SOME_SKIPPED if counts["skipped"] or counts["failed"] else 0
@@ -222,7 +222,7 @@ def _one(
 
 
 def _wait_for_renders(
-    services: Any, rendering: list[tuple[Any, str]], progress: Any, time_limit: int
+    renders: Any, rendering: list[tuple[Any, str]], progress: Any, time_limit: int
 ) -> None:
     """The embedded runner renders in this process: stay until every prerendered video is made."""
     from smartvideo.render.devices import device_profile
@@ -234,7 +234,7 @@ def _wait_for_renders(
     while pending and time.monotonic() < deadline:
         still = []
         for link, device in pending:
-            status = services.render_status(link, device_profile(device))["status"]
+            status = renders.status(link, device_profile(device))["status"]
             if status in ("ready", "failed"):
                 progress.advance(task)
                 if status == "failed":

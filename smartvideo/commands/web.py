@@ -60,24 +60,21 @@ def _prerender(config: Any, link: Any, device_name: str) -> None:
 
     Scaled mode queues the job for the workers; embedded mode renders here and waits.
     """
-    import time
-
     from smartvideo.errors import RenderError
+    from smartvideo.jobs.lifecycle import RenderJobs
     from smartvideo.render.devices import device_profile
-    from smartvideo.web.services import Services
 
-    services = Services(config)
+    renders = RenderJobs.from_config(config)
     device = device_profile(device_name)
     try:
-        status = services.start_render(link, device)
-        while services.mode == "embedded" and status["status"] in ("queued", "rendering"):
-            time.sleep(0.2)
-            status = services.render_status(link, device)
+        status = renders.start(link, device)
+        if renders.mode == "embedded":
+            status = renders.wait(link, device, timeout=float(config.render_time_limit))
         if status["status"] == "failed":
             raise RenderError("the video could not be rendered; the reason is in the log")
         print(f"pre-render {device.name}: {status['status']}", file=sys.stderr)
     finally:
-        services.close()
+        renders.close()
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:

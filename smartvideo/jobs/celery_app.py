@@ -73,15 +73,7 @@ def job_context(app: Celery):  # noqa: ANN201
 
 def _register_tasks(app: Celery) -> None:
     from smartvideo.jobs.keys import RenderJob
-    from smartvideo.jobs.render_job import (
-        JobBusy,
-        JobTimeLimit,
-        RetryPolicy,
-        failure_is_permanent,
-        record_failure,
-        record_retry,
-        run_render_job,
-    )
+    from smartvideo.jobs.render_job import JobTimeLimit, RetryPolicy, after_failure, record_failure, run_render_job
 
     policy = RetryPolicy()
 
@@ -96,12 +88,9 @@ def _register_tasks(app: Celery) -> None:
             record_failure(ctx, job, JobTimeLimit("render ran past its soft time limit"))
             return "failed"
         except Exception as exc:  # noqa: BLE001 - classified: retry with backoff or fail for good
-            limit = policy.busy_retries if isinstance(exc, JobBusy) else policy.max_retries
-            if failure_is_permanent(exc) or job.attempt >= limit:
-                record_failure(ctx, job, exc)
+            delay = after_failure(ctx, job, exc, policy)
+            if delay is None:
                 return "failed"
-            delay = 1.0 if isinstance(exc, JobBusy) else policy.delay(job.attempt)
-            record_retry(ctx, job, exc, delay)
             raise self.retry(countdown=delay, exc=exc) from None
 
 

@@ -23,7 +23,7 @@ from smartvideo.jobs.context import JobContext
 from smartvideo.jobs.hls_writer import HlsWriter
 from smartvideo.jobs.keys import RenderJob, VideoFiles
 from smartvideo.jobs.locks import claim_name, run_lock_name
-from smartvideo.links import links_table, resolve_link, token_for
+from smartvideo.links import link_by_id, links_table
 from smartvideo.render.renderer import RenderRequest
 
 log = logging.getLogger(__name__)
@@ -138,8 +138,7 @@ def run_render_job(ctx: JobContext, job: RenderJob) -> str:
         row = render_rows.get_render(ctx.engine, job.key)
         if row and row.status == "ready" and files.video.exists():
             return "ready"  # a duplicate delivery of a finished job
-        secret = ctx.config.secret_key
-        link = resolve_link(ctx.engine, secret, token_for(secret, job.link_id))
+        link = link_by_id(ctx.engine, ctx.config.secret_key, job.link_id)
         if row is None:
             render_rows.mark_queued(ctx.engine, job.key, link.id, link.story, job.device, link.variant)
         render_rows.mark_rendering(ctx.engine, job.key)
@@ -160,6 +159,18 @@ def run_render_job(ctx: JobContext, job: RenderJob) -> str:
         return "ready"
     finally:
         ctx.locks.release(run_lock_name(job.key), owner)
+
+
+def after_failure(ctx: JobContext, job: RenderJob, exc: BaseException, policy: RetryPolicy) -> float | None:
+    """The one retry decision, for both runners: the delay before the next attempt (recorded), or
+    None when the job has failed for good (recorded, claim freed)."""
+    limit = policy.busy_retries if isinstance(exc, JobBusy) else policy.max_retries
+    if failure_is_permanent(exc) or job.attempt >= limit:
+        record_failure(ctx, job, exc)
+        return None
+    delay = 1.0 if isinstance(exc, JobBusy) else policy.delay(job.attempt)
+    record_retry(ctx, job, exc, delay)
+    return delay
 
 
 def record_retry(ctx: JobContext, job: RenderJob, exc: BaseException, delay: float) -> None:

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from smartvideo.jobs.context import JobContext
 from smartvideo.jobs.keys import RenderJob
-from smartvideo.jobs.render_job import RetryPolicy, failure_is_permanent, record_failure, record_retry, run_render_job
+from smartvideo.jobs.render_job import RetryPolicy, after_failure, run_render_job
 from smartvideo.jobs.retention import PeriodicSweep
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,9 @@ class EmbeddedRunner:
             self._after_failure(job, exc)
 
     def _after_failure(self, job: RenderJob, exc: Exception) -> None:
-        from smartvideo.jobs.render_job import JobBusy
-
-        limit = self.policy.busy_retries if isinstance(exc, JobBusy) else self.policy.max_retries
-        if failure_is_permanent(exc) or job.attempt >= limit:
-            record_failure(self.ctx, job, exc)
+        delay = after_failure(self.ctx, job, exc, self.policy)
+        if delay is None:
             return
-        delay = 1.0 if isinstance(exc, JobBusy) else self.policy.delay(job.attempt)
-        record_retry(self.ctx, job, exc, delay)
         retry = RenderJob(job.key, job.link_id, job.device, job.click, job.attempt + 1)
         timer = threading.Timer(delay, self._resubmit, args=(retry,))
         timer.daemon = True

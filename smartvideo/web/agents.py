@@ -57,7 +57,7 @@ class AgentsState:
 
 
 def _services() -> Any:
-    """The web app's Services (config, engine, renderer, start_render), set up by create_app."""
+    """The web app's Services (config, engine, renderer, renders), set up by create_app."""
     return current_app.extensions["smartvideo"]
 
 
@@ -87,7 +87,7 @@ def _pusher() -> VideoPusher:
                 s.config.data_dir
             )
             state.pusher = pusher_for(
-                s.config, s.engine, s.renderer, start_render=s.start_render, delivery=delivery
+                s.config, s.engine, s.renderer, start_render=s.renders.start, delivery=delivery
             )
         return state.pusher
 

@@ -61,7 +61,7 @@ def _beacon_link(token: str) -> Link:
     now = time.monotonic()
     hit = cache.get(token)
     if hit is None or now - hit[0] > LINK_CACHE_SECONDS:
-        link = _services().link_for_token(token)
+        link = _services().links.resolve(token)
         if len(cache) > 50_000:
             cache.clear()
         cache[token] = (now, link)

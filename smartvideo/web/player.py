@@ -41,7 +41,7 @@ def _refused(exc: _LinkRefused):  # noqa: ANN202
 
 def _link(token: str) -> Link:
     try:
-        return services().link_for_token(token)
+        return services().links.resolve(token)
     except LinkExpired:
         raise _LinkRefused(410) from None
     except LinkError:
@@ -78,7 +78,7 @@ def _private(response: Response, policy: str) -> Response:
 def page(token: str):  # noqa: ANN201
     link = _link(token)
     device = _device()
-    status = services().start_render(link, device, _click())
+    status = services().renders.start(link, device, _click())
     page_data = {"token": token, "device": device.name, "beaconUrl": f"/v/{token}/beacon",
                  "statusUrl": url_for("player.status", token=token, device=device.name),
                  "retryUrl": url_for("player.retry", token=token, device=device.name),
@@ -93,7 +93,7 @@ def page(token: str):  # noqa: ANN201
 def status(token: str):  # noqa: ANN201
     link = _link(token)
     device = _device()
-    result = services().render_status(link, device)
+    result = services().renders.status(link, device)
     return _private(jsonify({**result, **_urls(token, device, result)}), NO_STORE)
 
 
@@ -101,14 +101,14 @@ def status(token: str):  # noqa: ANN201
 def retry(token: str):  # noqa: ANN201
     link = _link(token)
     device = _device()
-    result = services().start_render(link, device, _click(), retry=True)
+    result = services().renders.start(link, device, _click(), retry=True)
     return _private(jsonify({**result, **_urls(token, device, result)}), NO_STORE)
 
 
 @bp.get("/v/<token>/video.mp4")
 def video(token: str):  # noqa: ANN201
     link = _link(token)
-    path = services().video_path(link, _device())
+    path = services().renders.video_path(link, _device())
     if path is None:
         abort(404)
     # send_file answers Range requests with 206, and If-None-Match / If-Modified-Since with 304.
@@ -120,7 +120,7 @@ def video(token: str):  # noqa: ANN201
 @bp.get("/v/<token>/captions.vtt")
 def captions(token: str):  # noqa: ANN201
     link = _link(token)
-    path = services().files(link, _device()).captions
+    path = services().renders.files(link, _device()).captions
     if not path.is_file():
         abort(404)
     return _private(send_file(path, mimetype="text/vtt", conditional=True, max_age=86400), PRIVATE_MEDIA)
@@ -130,7 +130,7 @@ def captions(token: str):  # noqa: ANN201
 def hls(token: str, name: str):  # noqa: ANN201
     link = _link(token)
     device = _device()
-    folder = services().files(link, device).hls_dir
+    folder = services().renders.files(link, device).hls_dir
     if name == PLAYLIST:
         path = folder / PLAYLIST
         if not path.is_file():

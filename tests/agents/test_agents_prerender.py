@@ -16,7 +16,7 @@ from smartvideo.render.devices import device_profile
 def wait_until_made(services: Any, link: Any, device: str, timeout: float = 180) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = services.render_status(link, device_profile(device))
+        status = services.renders.status(link, device_profile(device))
         if status["status"] in ("ready", "failed"):
             return status
         time.sleep(0.25)
@@ -64,7 +64,7 @@ def test_prerender_starts_the_render_and_the_video_gets_made(mini_app: Any) -> N
     )
     link = resolve_link(services.engine, SECRET, body["url"].rsplit("/", 1)[1])
     assert wait_until_made(services, link, "landscape")["status"] == "ready"
-    video = services.video_path(link, device_profile("landscape"))
+    video = services.renders.video_path(link, device_profile("landscape"))
     assert video is not None and Path(video).stat().st_size > 10_000
 
 

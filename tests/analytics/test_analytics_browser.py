@@ -52,7 +52,7 @@ def ready_link(app, tmp_path):  # noqa: ANN001, ANN201
     services = app.extensions["smartvideo"]
     link = create_link(services.engine, SECRET, STORY, "C-browser", dt.timedelta(days=1), variant="A")
     key = job_key(link.id, "landscape")
-    video = services.files(link, PROFILES["landscape"]).video
+    video = services.renders.files(link, PROFILES["landscape"]).video
     video.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [

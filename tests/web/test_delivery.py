@@ -49,7 +49,7 @@ def test_a_click_shows_the_page_at_once_then_status_then_the_mp4_with_range(app,
     services = app.extensions["smartvideo"]
     row = render_rows.get_render(services.engine, job_key(link.id, "lite"))
     assert row.status == "ready" and [s["id"] for s in row.scenes] == ["tiny_open", "tiny_hello"]
-    assert abs(_decoded_duration(services.video_path(link, PROFILES["lite"])) - row.duration) < 0.2
+    assert abs(_decoded_duration(services.renders.video_path(link, PROFILES["lite"])) - row.duration) < 0.2
 
 
 @pytest.mark.slow
@@ -123,14 +123,14 @@ def test_concurrent_start_render_calls_queue_one_job(embedded_app, make_link) ->
         def ping(self) -> bool:
             return True
 
-    services._runner = CountingRunner()  # noqa: SLF001 - nothing renders: only the claim is under test
+    services.renders._runner = CountingRunner()  # noqa: SLF001 - nothing renders: only the claim is under test
     link = make_link(embedded_app)
     barrier = threading.Barrier(20)
     results: list[dict] = []
 
     def start() -> None:
         barrier.wait()
-        results.append(services.start_render(link, PROFILES["portrait"]))
+        results.append(services.renders.start(link, PROFILES["portrait"]))
 
     threads = [threading.Thread(target=start) for _ in range(20)]
     for thread in threads:
@@ -150,13 +150,13 @@ def test_concurrent_start_render_calls_queue_one_job_with_redis_locks(web_config
     assert type(services.locks).__name__ == "RedisJobLocks"
     submitted: list[str] = []
     counting = {"name": "counting", "submit": lambda self, job: submitted.append(job.key), "ping": lambda self: True}
-    services._runner = type("CountingRunner", (), counting)()  # noqa: SLF001 - only the claim is under test
+    services.renders._runner = type("CountingRunner", (), counting)()  # noqa: SLF001 - only the claim is under test
     link = make_link(application)
     barrier = threading.Barrier(20)
 
     def start() -> None:
         barrier.wait()
-        services.start_render(link, PROFILES["square"])
+        services.renders.start(link, PROFILES["square"])
 
     threads = [threading.Thread(target=start) for _ in range(20)]
     for thread in threads:

@@ -68,7 +68,7 @@ def test_the_device_comes_from_the_query_else_the_user_agent(query, agent, expec
 
 
 def test_the_page_names_the_device_it_picked_from_the_user_agent(embedded_app, make_link) -> None:  # noqa: ANN001
-    embedded_app.extensions["smartvideo"]._runner = _NullRunner()  # noqa: SLF001 - page only, no render
+    embedded_app.extensions["smartvideo"].renders._runner = _NullRunner()  # noqa: SLF001 - page only, no render
     link = make_link(embedded_app)
     page = embedded_app.test_client().get(f"/v/{link.token}", headers={
         "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"})

@@ -67,7 +67,8 @@ def test_link_command_prints_a_working_opaque_link(web_config, monkeypatch, caps
     from smartvideo.web.app_factory import create_app
 
     app = create_app(web_config)
-    app.extensions["smartvideo"]._runner = type("Null", (), {"submit": lambda s, j: None, "ping": lambda s: True})()  # noqa: SLF001
+    null_runner = type("Null", (), {"submit": lambda s, j: None, "ping": lambda s: True})()
+    app.extensions["smartvideo"].renders._runner = null_runner  # noqa: SLF001
     assert app.test_client().get(url.removeprefix("https://video.example") + "?device=lite").status_code == 200
 
 
