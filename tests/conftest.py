@@ -69,7 +69,7 @@ def redis_db() -> Iterator[str]:
         return
     claims = redis.Redis(host="127.0.0.1", port=6379, db=0)
     claimed = None
-    for number in range(11, 16):
+    for number in range(1, 16):
         if claims.set(f"smartvideo-tests:db{number}", os.getpid(), nx=True, ex=3 * 3600):
             claimed = number
             break
