@@ -110,6 +110,13 @@ def _groups(report: Report) -> list[tuple[str, Figures]]:
     ]
 
 
+def scene_groups(report: Report) -> list[tuple[str, tuple[Any, ...]]]:
+    """(variant, scenes) to show: the story's scenes, or each variant's own when variants differ."""
+    if report.figures.scenes or len(report.variants) <= 1:
+        return [("", report.figures.scenes)]
+    return [(name, f.scenes) for name, f in report.variants.items()]
+
+
 def to_csv(report: Report) -> str:
     """Blocks separated by a blank line: summary, per second, scenes, comparisons, engagement."""
     out = io.StringIO()
@@ -141,9 +148,10 @@ def to_csv(report: Report) -> str:
             ]
         )
     w.writerow([])
-    w.writerow(["scene", "start", "end", "reached", "dropoff", "lost"])
-    for s in report.figures.scenes:
-        w.writerow([s.id, s.start, s.end, f"{s.reached:.6f}", f"{s.dropoff:.6f}", f"{s.lost:.6f}"])
+    w.writerow(["variant", "scene", "start", "end", "reached", "dropoff", "lost"])
+    for variant, scenes in scene_groups(report):
+        for s in scenes:
+            w.writerow([variant, s.id, s.start, s.end, f"{s.reached:.6f}", f"{s.dropoff:.6f}", f"{s.lost:.6f}"])
     if report.comparisons:
         w.writerow([])
         w.writerow(["variant", "baseline", "metric", "difference", "z", "p_value"])
@@ -195,10 +203,14 @@ def to_text(report: Report) -> str:
         "",
         "Scenes (drop-off = left in it):",
     ]
-    for s in f.scenes:
-        lines.append(
-            f"  {s.id:<20} {s.start:6.1f}-{s.end:6.1f}s  reached {_pct(s.reached):>6}  drop-off {_pct(s.dropoff):>6}"
-        )
+    for variant, scenes in scene_groups(report):
+        if variant:
+            lines.append(f" variant {variant}:")
+        for s in scenes:
+            lines.append(
+                f"  {s.id:<20} {s.start:6.1f}-{s.end:6.1f}s  reached {_pct(s.reached):>6}  "
+                f"drop-off {_pct(s.dropoff):>6}"
+            )
     if report.variants:
         lines += ["", "Variants:"]
         for name, v in report.variants.items():
@@ -247,11 +259,17 @@ def to_html(report: Report, templates_dir: Path, **context: Any) -> str:
         name: Markup(retention_svg([(name, f.retention)], f.scenes, height=180))  # noqa: S704
         for name, f in report.devices.items()
     }
+    variant_charts = {
+        name: Markup(retention_svg([(f"variant {name or '-'}", f.retention)], f.scenes, height=180))  # noqa: S704
+        for name, f in report.variants.items()
+    }
     return env.get_template("pages/report.html").render(
         report=report,
         data=report_dict(report),
         chart=chart,
         device_charts=device_charts,
+        variant_charts=variant_charts,
+        scene_groups=scene_groups(report),
         pct=_pct,
         p=_p,
         groups=_groups(report),

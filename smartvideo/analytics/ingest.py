@@ -16,9 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, delete, insert, select, update
 
-from smartvideo.analytics.events import BeaconBatch, WatchEvent, check_plausible
+from smartvideo.analytics.events import BeaconBatch, Event, SimpleEvent, WatchEvent, check_plausible
 from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
 from smartvideo.analytics.retention import SceneSpan, seconds_in
 from smartvideo.analytics.sql_upsert import (
@@ -32,13 +32,14 @@ from smartvideo.analytics.tables import (
     batches_table,
     daily_table,
     events_table,
+    pending_table,
     scenes_table,
     seconds_table,
     viewers_table,
     views_table,
 )
 from smartvideo.analytics.view_state import ViewDelta, ViewState, fold_events
-from smartvideo.links import Link
+from smartvideo.links import Link, links_table
 from smartvideo.storage.renders_table import renders_table
 
 DIMENSIONS = ("story", "variant", "device", "campaign", "day")
@@ -49,12 +50,30 @@ SECOND_COLUMNS = ("story", "variant", "device", "campaign", "day", "second", "vi
 
 @dataclass(frozen=True, slots=True)
 class RenderFacts:
-    """What a render tells the analytics: its variant and, once ready, its length and scenes."""
+    """What a render tells the analytics: its variant and story version as soon as it is planned
+    (None before), and its length and scenes once every scene is timed (before the MP4 is done)."""
 
     variant: str | None
     n_seconds: int | None
     scenes: tuple[SceneSpan, ...]
     scenes_json: str | None
+    story_version: str | None = None
+
+    @property
+    def planned(self) -> bool:
+        return self.variant is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOwner:
+    """The link a view belongs to, as analytics needs it (a `Link` has the same attributes)."""
+
+    id: str
+    story: str
+    customer_id: str
+    variant: str | None
+    campaign: str | None
+    channel: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +124,7 @@ class BeaconStore:
                 select(
                     renders_table.c.status,
                     renders_table.c.variant,
+                    renders_table.c.story_version,
                     renders_table.c.duration,
                     renders_table.c.scenes,
                 )
@@ -117,15 +137,23 @@ class BeaconStore:
             ).first()
         if rows is None:
             return None
-        if rows.status == "ready" and rows.duration:
-            facts = RenderFacts(rows.variant, seconds_in(rows.duration), parse_scenes(rows.scenes), rows.scenes)
-            with self._lock:
-                self._ready[key] = facts
+        variant = rows.variant if rows.variant is not None or rows.status != "ready" else ""
+        if rows.duration:  # timed: ready, or a progressive render whose plan is complete
+            facts = RenderFacts(variant, seconds_in(rows.duration), parse_scenes(rows.scenes), rows.scenes,
+                                rows.story_version)
+            if rows.status == "ready":
+                with self._lock:
+                    self._ready[key] = facts
             return facts
-        return RenderFacts(rows.variant, None, (), None)
+        return RenderFacts(variant, None, (), None, rows.story_version)
 
     def ingest(self, link: Link, batch: BeaconBatch, now: dt.datetime | None = None) -> IngestResult:
-        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible."""
+        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible.
+
+        A batch whose render is not planned yet (its variant unknown) is stored and kept pending; it
+        is folded into its view, under the right variant, with the view's next batch or by
+        `fold_pending` (reports call it), so nothing is counted under a variant it did not see.
+        """
         now = now or dt.datetime.now(dt.UTC)
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
@@ -140,15 +168,58 @@ class BeaconStore:
             if not fresh:
                 return IngestResult(0, True)
             self._store_events(conn, batch)
-            self._fold_into_view(conn, link, batch, facts, now)
+            if facts is None or not facts.planned:
+                conn.execute(insert(pending_table).values(view_id=batch.view, seq=batch.seq, link_id=link.id,
+                                                          device=batch.device))
+            else:
+                self._fold_into_view(conn, link, batch.view, batch.device, batch.events, facts, now)
         return IngestResult(len(batch.events), False)
+
+    def fold_pending(self, now: dt.datetime | None = None) -> int:
+        """Fold the pending batches of views whose render has been planned since; returns the views."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.connect() as conn:
+            waiting = conn.execute(
+                select(pending_table.c.view_id, pending_table.c.link_id, pending_table.c.device).distinct()
+            ).all()
+        folded = 0
+        for view_id, link_id, device in waiting:
+            facts = self.render_facts(link_id, device)
+            if facts is None or not facts.planned:
+                continue
+            with self._write_lock, self.engine.begin() as conn:
+                row = conn.execute(select(links_table).where(links_table.c.id == link_id)).first()
+                if row is None:
+                    continue
+                owner = ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
+                self._fold_into_view(conn, owner, view_id, device, (), facts, now)
+            folded += 1
+        return folded
+
+    @staticmethod
+    def _take_pending(conn: Connection, view_id: str) -> tuple[Event, ...]:
+        """The events of a view's pending batches, in order, removing them from the pending list."""
+        p, e = pending_table.c, events_table.c
+        rows = conn.execute(
+            select(e.type, e.second, e.t, e.t_from, e.message)
+            .join(pending_table, (p.view_id == e.view_id) & (p.seq == e.seq))
+            .where(p.view_id == view_id)
+            .order_by(e.seq, e.idx)
+        ).all()
+        if rows:
+            conn.execute(delete(pending_table).where(p.view_id == view_id))
+        return tuple(
+            WatchEvent(second) if kind == "watch"
+            else SimpleEvent(kind, t, t_from, message, second if kind == "chapter" else None)
+            for kind, second, t, t_from, message in rows
+        )
 
     @staticmethod
     def _store_events(conn: Connection, batch: BeaconBatch) -> None:
         rows = [
             (batch.view, batch.seq, idx, "watch", e.second, None, None, None)
             if isinstance(e, WatchEvent)
-            else (batch.view, batch.seq, idx, e.type, None, e.t, e.t_from, e.message)
+            else (batch.view, batch.seq, idx, e.type, e.scene, e.t, e.t_from, e.message)
             for idx, e in enumerate(batch.events)
         ]
         driver_executemany(conn, events_table, EVENT_COLUMNS, rows)
@@ -156,21 +227,23 @@ class BeaconStore:
     def _fold_into_view(
         self,
         conn: Connection,
-        link: Link,
-        batch: BeaconBatch,
-        facts: RenderFacts | None,
+        link: Link | ViewOwner,
+        view_id: str,
+        device: str,
+        events: tuple[Event, ...],
+        facts: RenderFacts,
         now: dt.datetime,
     ) -> None:
-        variant = (facts.variant if facts else None) or link.variant or ""
+        variant = facts.variant or link.variant or ""
         new_view = (
             conn.execute(
                 insert_ignore(self._dialect, views_table, "view_id"),
                 {
-                    "view_id": batch.view,
+                    "view_id": view_id,
                     "link_id": link.id,
                     "story": link.story,
                     "variant": variant,
-                    "device": batch.device,
+                    "device": device,
                     "campaign": link.campaign or "",
                     "day": now.date(),
                     "n_seconds": None,
@@ -187,19 +260,22 @@ class BeaconStore:
                     "continued": 0,
                     "created_at": now,
                     "updated_at": now,
+                    "channel": link.channel,
+                    "story_version": facts.story_version or "",
                 },
             ).first()
             is not None
         )
-        view = conn.execute(self._select_view, {"v_id": batch.view}).one()
+        if new_view:  # batches that came before the render was planned go first
+            events = self._take_pending(conn, view_id) + events
+        view = conn.execute(self._select_view, {"v_id": view_id}).one()
         if view.link_id != link.id:
             from smartvideo.analytics.errors import BeaconRejected
 
             raise BeaconRejected("view id belongs to another link")
         n_seconds, scenes_json = view.n_seconds, view.scenes
-        learned_render = n_seconds is None and facts is not None and facts.n_seconds is not None
+        learned_render = n_seconds is None and facts.n_seconds is not None
         if learned_render:
-            assert facts is not None
             n_seconds, scenes_json = facts.n_seconds, facts.scenes_json
         scenes = parse_scenes(scenes_json)
         state = ViewState(
@@ -214,11 +290,11 @@ class BeaconStore:
             view.entered,
             view.continued,
         )
-        new_state, delta = fold_events(state, batch.events, n_seconds, scenes)
+        new_state, delta = fold_events(state, events, n_seconds, scenes, counted_before=not learned_render)
         conn.execute(
             self._update_view,
             {
-                "v_id": batch.view,
+                "v_id": view_id,
                 "n_seconds": n_seconds,
                 "scenes": scenes_json,
                 "watched": new_state.watched,
@@ -247,7 +323,7 @@ class BeaconStore:
         self._add_scenes(conn, dims, scenes if learned_render else (), delta, scenes)
 
     def _count_viewer(
-        self, conn: Connection, link: Link, view: Any, new_view: bool, delta: ViewDelta
+        self, conn: Connection, link: Link | ViewOwner, view: Any, new_view: bool, delta: ViewDelta
     ) -> tuple[bool, dict[str, Any] | None, dict[str, int]]:
         """Keep the customer's row (views, engagement flags).
 

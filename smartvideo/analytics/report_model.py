@@ -161,15 +161,19 @@ class Report:
     query_ms: float
 
 
-def figures_of(group: CounterGroup, links: int | None) -> Figures:
-    """Rates, the retention curve and scene drop-off from summed counters."""
+def figures_of(group: CounterGroup, links: int | None, with_scenes: bool = True) -> Figures:
+    """Rates, the retention curve and scene drop-off from summed counters.
+
+    with_scenes=False where the group mixes variants: each variant has its own scenes, and their
+    boundaries are never averaged across variants.
+    """
     t = group.totals
     views = int(t["views"])
     n = max(group.max_seconds, max(group.seconds, default=-1) + 1)
     watch_counts = [group.seconds.get(s, [0, 0])[0] for s in range(n)]
     rewatches = tuple(group.seconds.get(s, [0, 0])[1] for s in range(n))
     ordered = sorted(
-        group.scenes.items(),
+        group.scenes.items() if with_scenes else (),
         key=lambda kv: (kv[1][4] / kv[1][1] if kv[1][1] else math.inf, kv[1][0]),
     )
     entered = [int(v[2]) for _, v in ordered]
@@ -251,7 +255,10 @@ def build_report(
         )
         for v in variants
     }
-    per_device = {d: figures_of(sum_groups(g for (_, gd), g in groups.items() if gd == d), None) for d in devices}
+    one_variant = len(variants) <= 1
+    per_device = {
+        d: figures_of(sum_groups(g for (_, gd), g in groups.items() if gd == d), None, one_variant) for d in devices
+    }
     comparisons: tuple[VariantComparison, ...] = ()
     if len(per_variant) > 1:
         baseline = max(per_variant, key=lambda v: (per_variant[v].views, v == variants[0]))
@@ -262,7 +269,7 @@ def build_report(
         story=story,
         filters=filters,
         generated_at=now,
-        figures=figures_of(sum_groups(groups.values()), links),
+        figures=figures_of(sum_groups(groups.values()), links, one_variant),
         variants=per_variant,
         devices=per_device,
         comparisons=comparisons,

@@ -8,12 +8,14 @@ import pytest
 from analytics_support import STORY
 from sqlalchemy import func, select
 
-from smartvideo.analytics.errors import BeaconRejected, VideoNotReady
+from smartvideo.analytics.errors import BeaconRejected
 from smartvideo.analytics.events import BeaconBatch, SimpleEvent, WatchEvent
 from smartvideo.analytics.ingest import BeaconStore
 from smartvideo.analytics.report_model import Filters
 from smartvideo.analytics.report_queries import story_report
-from smartvideo.analytics.tables import events_table
+from smartvideo.analytics.tables import events_table, views_table
+
+SCENES_OF_B = [{"id": "hello", "start": 0.0, "end": 6.0}, {"id": "bye", "start": 6.0, "end": 10.0}]
 
 
 def batch(view: str, seq: int, *events, device: str = "landscape") -> BeaconBatch:  # noqa: ANN002
@@ -123,11 +125,56 @@ def test_seconds_past_the_video_end_are_rejected_and_nothing_is_stored(store: Be
     assert store.ingest(link, batch("view-late", 0, *watched(0, 10))).stored == 2  # 1 s of player slack
 
 
-def test_watched_seconds_before_the_video_is_ready_are_refused(store: BeaconStore, make_link) -> None:  # noqa: ANN001
-    link = make_link(status="rendering")
-    assert store.ingest(link, batch("view-early", 0, OPEN)).stored == 1  # the page opens during the render
-    with pytest.raises(VideoNotReady):
-        store.ingest(link, batch("view-early", 1, *watched(0)))
+def test_seconds_of_a_progressive_render_count_under_the_variant_it_was_planned_with(
+    store: BeaconStore,
+    make_link,  # noqa: ANN001
+) -> None:
+    """A viewer leaves while the MP4 is still being made: every second counts, under the plan's variant."""
+    from smartvideo.jobs import render_rows
+
+    link = make_link(variant=None, status="rendering")  # A/B picks the variant when planning
+    key = f"{link.id}-landscape"
+    # the page opens before the planner has picked the variant: kept pending, not counted under ''
+    assert store.ingest(link, batch("view-early", 0, OPEN)).stored == 1
+    assert story_report(store.engine, STORY).figures.views == 0
+    render_rows.set_plan_facts(store.engine, key, "B", "v1")  # planned, not yet timed
+    store.ingest(link, batch("view-early", 1, PLAY, *watched(0, 1)))
+    render_rows.set_plan_facts(store.engine, key, "B", "v1", 10.0, SCENES_OF_B)  # every scene timed
+    store.ingest(link, batch("view-early", 2, *watched(2, 3)))  # then the tab closes; the MP4 never matters
+    report = story_report(store.engine, STORY)
+    assert list(report.variants) == ["B"]
+    f = report.variants["B"]
+    assert f.views == 1 and f.play_rate == 1.0
+    assert list(f.retention[:5]) == [1.0, 1.0, 1.0, 1.0, 0.0]
+    assert f.avg_watched == pytest.approx(0.4)  # 4 of 10 s, though the length came after seconds 0-1
+    assert [s.id for s in f.scenes] == ["hello", "bye"]
+    with store.engine.connect() as conn:
+        view = conn.execute(select(views_table)).one()
+    assert (view.variant, view.device, view.story_version, view.watched_count) == ("B", "landscape", "v1", 4)
+
+
+def test_pending_batches_are_folded_by_the_report_once_the_render_is_planned(
+    store: BeaconStore,
+    make_link,  # noqa: ANN001
+) -> None:
+    from smartvideo.jobs import render_rows
+
+    link = make_link(variant=None, status="rendering")
+    store.ingest(link, batch("view-gone", 0, OPEN))  # opened, then closed before the plan existed
+    assert store.fold_pending() == 0  # still not planned: stays pending
+    render_rows.set_plan_facts(store.engine, f"{link.id}-landscape", "A", "v1")
+    assert store.fold_pending() == 1
+    report = story_report(store.engine, STORY)
+    assert list(report.variants) == ["A"] and report.figures.views == 1
+    assert store.fold_pending() == 0
+
+
+def test_chapter_events_are_stored_with_their_scene(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    link = make_link()
+    store.ingest(link, batch("view-chapter", 0, OPEN, SimpleEvent("chapter", t=4.0, scene=1)))
+    with store.engine.connect() as conn:
+        row = conn.execute(select(events_table.c.t, events_table.c.second).where(events_table.c.type == "chapter")).one()
+    assert tuple(row) == (4.0, 1)
 
 
 def test_a_view_id_cannot_be_reused_by_another_link(store: BeaconStore, make_link) -> None:  # noqa: ANN001
@@ -188,3 +235,19 @@ def test_a_customer_who_completes_on_a_second_device_scores_once(store: BeaconSt
     assert report.figures.unique_viewers == 1 and report.figures.repeat_views == 1
     assert report.devices["portrait"].completion_rate == 1.0
     assert report.devices["landscape"].completion_rate == 0.0
+
+
+def test_scene_boundaries_are_never_averaged_across_variants(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    a = make_link("CA", variant="A")
+    b = make_link("CB", variant="B", scenes=SCENES_OF_B)
+    store.ingest(a, batch("view-a-1", 0, OPEN, PLAY, *watched(0, 1, 2, 3, 4)))
+    store.ingest(b, batch("view-b-1", 0, OPEN, PLAY, *watched(0, 1, 2, 3, 4, 5, 6)))
+    report = story_report(store.engine, STORY)
+    assert report.figures.scenes == ()  # two variants: no blended scene list
+    assert [(s.id, s.start, s.end) for s in report.variants["A"].scenes] == [
+        ("intro", 0.0, 4.0), ("total", 4.0, 7.5), ("cta", 7.5, 10.0)]
+    assert [(s.id, s.start, s.end) for s in report.variants["B"].scenes] == [("hello", 0.0, 6.0), ("bye", 6.0, 10.0)]
+    from smartvideo.analytics.formatters import render
+
+    csv_text = render(report, "csv")
+    assert "B,hello,0.0,6.0" in csv_text and "A,total,4.0,7.5" in csv_text
