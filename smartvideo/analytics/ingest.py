@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, delete, func, insert, select, update
 
 from smartvideo.analytics.events import BeaconBatch, Event, SimpleEvent, WatchEvent, check_plausible
 from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
@@ -45,6 +45,7 @@ from smartvideo.storage.renders_table import renders_table
 DIMENSIONS = ("story", "variant", "device", "campaign", "day")
 BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
+UNTIMED = -1  # the pending row of a view folded before its render's scenes were timed
 SECOND_COLUMNS = ("story", "variant", "device", "campaign", "day", "second", "views", "rewatches")
 
 
@@ -176,16 +177,20 @@ class BeaconStore:
         return IngestResult(len(batch.events), False)
 
     def fold_pending(self, now: dt.datetime | None = None) -> int:
-        """Fold the pending batches of views whose render has been planned since; returns the views."""
+        """Fold what waits on a render's plan: batches that came before its variant was known, and
+        views that ended before its scenes were timed (their length, half, scenes count now).
+        Returns the views folded."""
         now = now or dt.datetime.now(dt.UTC)
+        p = pending_table.c
         with self.engine.connect() as conn:
             waiting = conn.execute(
-                select(pending_table.c.view_id, pending_table.c.link_id, pending_table.c.device).distinct()
+                select(p.view_id, p.link_id, p.device, func.max(p.seq)).group_by(p.view_id, p.link_id, p.device)
             ).all()
         folded = 0
-        for view_id, link_id, device in waiting:
+        for view_id, link_id, device, last_seq in waiting:
             facts = self.render_facts(link_id, device)
-            if facts is None or not facts.planned:
+            untimed_only = last_seq == UNTIMED
+            if facts is None or not facts.planned or (untimed_only and facts.n_seconds is None):
                 continue
             with self._write_lock, self.engine.begin() as conn:
                 row = conn.execute(select(links_table).where(links_table.c.id == link_id)).first()
@@ -269,6 +274,8 @@ class BeaconStore:
         if new_view:  # batches that came before the render was planned go first
             events = self._take_pending(conn, view_id) + events
         view = conn.execute(self._select_view, {"v_id": view_id}).one()
+        if new_view and facts.n_seconds is None:  # not timed yet: fold_pending finishes it if no batch does
+            conn.execute(insert(pending_table).values(view_id=view_id, seq=UNTIMED, link_id=link.id, device=device))
         if view.link_id != link.id:
             from smartvideo.analytics.errors import BeaconRejected
 
@@ -276,6 +283,9 @@ class BeaconStore:
         n_seconds, scenes_json = view.n_seconds, view.scenes
         learned_render = n_seconds is None and facts.n_seconds is not None
         if learned_render:
+            if not new_view:
+                p = pending_table.c
+                conn.execute(delete(pending_table).where(p.view_id == view_id, p.seq == UNTIMED))
             n_seconds, scenes_json = facts.n_seconds, facts.scenes_json
         scenes = parse_scenes(scenes_json)
         state = ViewState(

@@ -20,6 +20,7 @@ def _date(text: str) -> dt.date:
 def cmd_report(args: argparse.Namespace) -> int:
     from smartvideo.analytics.engagement import load_engagement
     from smartvideo.analytics.formatters import render
+    from smartvideo.analytics.ingest import BeaconStore
     from smartvideo.analytics.report_model import Filters
     from smartvideo.analytics.report_queries import story_report
     from smartvideo.config import load_config
@@ -32,8 +33,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise SmartVideoError("--from must not be after --to")
     filters = Filters(args.date_from, args.date_to, args.variant, args.device, args.campaign)
+    engine = engine_for(config.sql_url)
+    BeaconStore(engine).fold_pending()  # views that waited on their render's plan count from now on
     report = story_report(
-        engine_for(config.sql_url),
+        engine,
         args.story,
         filters,
         load_engagement(args.engagement, content_root=root),

@@ -204,6 +204,7 @@ def _report_response(story: str, fmt: str):  # noqa: ANN202
         return _error(400, str(exc))
     config = _services().config
     root = config.render_settings().content_root
+    beacon_store().fold_pending()  # views that waited on their render's plan count from now on
     report = story_report(_services().engine, story, filters, load_engagement(content_root=root))
     query = request.query_string.decode()
     suffix = f"?{query}" if query else ""

@@ -169,11 +169,31 @@ def test_pending_batches_are_folded_by_the_report_once_the_render_is_planned(
     assert store.fold_pending() == 0
 
 
+def test_a_view_that_ends_before_its_render_is_timed_is_completed_by_fold_pending(
+    store: BeaconStore,
+    make_link,  # noqa: ANN001
+) -> None:
+    from smartvideo.jobs import render_rows
+
+    link = make_link(variant=None, status="rendering")
+    key = f"{link.id}-landscape"
+    render_rows.set_plan_facts(store.engine, key, "B", "v1")  # variant known, scenes not yet timed
+    store.ingest(link, batch("view-short", 0, OPEN, PLAY, *watched(0, 1, 2, 3, 4, 5)))  # then the tab closes
+    assert store.fold_pending() == 0  # nothing to learn yet
+    render_rows.set_plan_facts(store.engine, key, "B", "v1", 10.0, SCENES_OF_B)
+    assert store.fold_pending() == 1
+    f = story_report(store.engine, STORY).variants["B"]
+    assert f.avg_watched == pytest.approx(0.6)
+    assert [(s.id, s.reached) for s in f.scenes] == [("hello", 1.0), ("bye", 0.0)]
+    assert store.fold_pending() == 0
+
+
 def test_chapter_events_are_stored_with_their_scene(store: BeaconStore, make_link) -> None:  # noqa: ANN001
     link = make_link()
     store.ingest(link, batch("view-chapter", 0, OPEN, SimpleEvent("chapter", t=4.0, scene=1)))
     with store.engine.connect() as conn:
-        row = conn.execute(select(events_table.c.t, events_table.c.second).where(events_table.c.type == "chapter")).one()
+        chapter = events_table.c.type == "chapter"
+        row = conn.execute(select(events_table.c.t, events_table.c.second).where(chapter)).one()
     assert tuple(row) == (4.0, 1)
 
 
