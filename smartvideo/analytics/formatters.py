@@ -86,6 +86,18 @@ def report_dict(report: Report) -> dict[str, Any]:
                 for c in report.engagement.top
             ],
         },
+        "channels": {
+            c.channel: {
+                "links": c.links, "opens": c.opens, "plays": c.plays, "completions": c.completions, "ctas": c.ctas,
+                "open_rate": c.open_rate, "play_rate": c.play_rate, "completion_rate": c.completion_rate,
+                "cta_rate": c.cta_rate,
+            }
+            for c in report.channels
+        },
+        "funnel": [
+            {"stage": st.stage, "count": st.count, "of_links": st.of_links, "of_previous": st.of_previous}
+            for st in report.funnel
+        ],
         "query_ms": round(report.query_ms, 2),
     }
 
@@ -167,6 +179,17 @@ def to_csv(report: Report) -> str:
                     ]
                 )
     w.writerow([])
+    w.writerow(["channel", "links", "opens", "plays", "completions", "ctas", "open_rate", "play_rate",
+                "completion_rate", "cta_rate"])
+    for c in report.channels:
+        w.writerow([c.channel, c.links, c.opens, c.plays, c.completions, c.ctas,
+                    *(f"{v:.6f}" for v in (c.open_rate, c.play_rate, c.completion_rate, c.cta_rate))])
+    w.writerow([])
+    w.writerow(["funnel stage", "count", "of_links", "of_previous"])
+    for st in report.funnel:
+        w.writerow([st.stage, "" if st.count is None else st.count,
+                    *("" if v is None else f"{v:.6f}" for v in (st.of_links, st.of_previous))])
+    w.writerow([])
     w.writerow(["customer_id", "variant", "views", "opened", "watched_half", "completed", "cta", "score"])
     for customer in report.engagement.top:
         w.writerow(
@@ -234,6 +257,18 @@ def to_text(report: Report) -> str:
                 f"  {name:<10} views {d.views:>7}  complete {_pct(d.completion_rate):>6}  "
                 f"avg {_pct(d.avg_watched):>6}  CTA {_pct(d.cta_rate):>6}"
             )
+    if report.channels:
+        lines += ["", "Channels (per link):"]
+        for c in report.channels:
+            lines.append(
+                f"  {c.channel:<10} links {c.links:>7}  open {_pct(c.open_rate):>6}  play {_pct(c.play_rate):>6}  "
+                f"complete {_pct(c.completion_rate):>6}  CTA {_pct(c.cta_rate):>6}"
+            )
+    if report.funnel:
+        lines += ["", "Funnel (links, each counted once):"]
+        for st in report.funnel:
+            count = "n/a" if st.count is None else str(st.count)
+            lines.append(f"  {st.stage:<12} {count:>7}  {_pct(st.of_links):>6} of links")
     e = report.engagement
     lines += [
         "",

@@ -148,6 +148,72 @@ class EngagementSummary:
     top: tuple[CustomerEngagement, ...]
 
 
+FUNNEL_STAGES = ("links", "delivered", "opened", "played", "watched_25", "watched_50", "watched_75",
+                 "watched_100", "cta")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReach:
+    """How far the links of one channel got, each link (customer) counted once."""
+
+    links: int
+    delivered: int
+    opened: int
+    played: int
+    watched_25: int
+    watched_50: int
+    watched_75: int
+    watched_100: int
+    cta: int
+    delivery_known: bool  # some link of the story records its delivery
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFigures:
+    channel: str
+    links: int
+    opens: int
+    plays: int
+    completions: int
+    ctas: int
+    open_rate: float
+    play_rate: float
+    completion_rate: float
+    cta_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStage:
+    stage: str
+    count: int | None  # None: not known (no link of the story records its delivery)
+    of_links: float | None  # share of the links made
+    of_previous: float | None  # share of the stage before it that is known
+
+
+def channel_figures(channel: str, reach: LinkReach) -> ChannelFigures:
+    return ChannelFigures(channel, reach.links, reach.opened, reach.played, reach.watched_100, reach.cta,
+                          rate(reach.opened, reach.links), rate(reach.played, reach.links),
+                          rate(reach.watched_100, reach.links), rate(reach.cta, reach.links))
+
+
+def funnel_of(reach: LinkReach) -> tuple[FunnelStage, ...]:
+    """links made -> delivered (where known) -> opened -> played -> 25/50/75/100 % watched -> CTA."""
+    stages: list[FunnelStage] = []
+    previous: int | None = None
+    for name in FUNNEL_STAGES:
+        count: int | None = getattr(reach, name)
+        if name == "delivered" and not reach.delivery_known:
+            count = None
+        stages.append(FunnelStage(
+            name, count,
+            None if count is None else rate(count, reach.links),
+            None if count is None or previous is None else rate(count, previous),
+        ))
+        if count is not None:
+            previous = count
+    return tuple(stages)
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     story: str
@@ -159,6 +225,8 @@ class Report:
     comparisons: tuple[VariantComparison, ...]
     engagement: EngagementSummary
     query_ms: float
+    channels: tuple[ChannelFigures, ...] = ()
+    funnel: tuple[FunnelStage, ...] = ()
 
 
 def figures_of(group: CounterGroup, links: int | None, with_scenes: bool = True) -> Figures:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, case, func, select
 
 from smartvideo.analytics.engagement import EngagementPoints
 from smartvideo.analytics.report_model import (
@@ -16,10 +17,13 @@ from smartvideo.analytics.report_model import (
     CustomerEngagement,
     EngagementSummary,
     Filters,
+    LinkReach,
     Report,
     build_report,
+    channel_figures,
+    funnel_of,
 )
-from smartvideo.analytics.tables import daily_table, scenes_table, seconds_table, viewers_table
+from smartvideo.analytics.tables import daily_table, scenes_table, seconds_table, viewers_table, views_table
 from smartvideo.links import links_table
 
 
@@ -107,6 +111,58 @@ def _links_made(conn: Connection, story: str, filters: Filters) -> tuple[int | N
     return sum(per_variant.values()) + unknown, (per_variant if not unknown else None)
 
 
+def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, LinkReach]:
+    """Per channel, how far its links got: one GROUP BY over the story's views per link, joined to
+    the links (a link that was never opened counts as made, and delivered where recorded)."""
+    v, c = views_table.c, links_table.c
+
+    def flag(condition: Any) -> Any:
+        return func.max(case((condition, 1), else_=0))
+
+    watched = (v.n_seconds > 0, v.watched_count * 100)
+    per_link = (
+        select(
+            v.link_id.label("link_id"),
+            flag(v.opened).label("opened"),
+            flag(v.played).label("played"),
+            *[flag(and_(watched[0], watched[1] >= v.n_seconds * pct) | v.completed).label(f"watched_{pct}")
+              for pct in (25, 50, 75)],
+            flag(v.completed).label("watched_100"),
+            flag(v.cta).label("cta"),
+        )
+        .where(_where(views_table, story, filters))
+        .group_by(v.link_id)
+        .subquery()
+    )
+    clauses = [c.story == story]
+    if filters.campaign is not None:
+        clauses.append(c.campaign == filters.campaign if filters.campaign else c.campaign.is_(None))
+    if filters.variant is not None or filters.device is not None:
+        clauses.append(per_link.c.link_id.is_not(None))  # a link is made for neither: count those viewed
+    if filters.date_from:
+        clauses.append(c.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
+    if filters.date_to:
+        clauses.append(c.created_at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
+    stages = ("opened", "played", "watched_25", "watched_50", "watched_75", "watched_100", "cta")
+    rows = conn.execute(
+        select(
+            c.channel,
+            func.count(),
+            func.count(c.delivered_at),
+            *[func.coalesce(func.sum(per_link.c[name]), 0) for name in stages],
+        )
+        .select_from(links_table.outerjoin(per_link, per_link.c.link_id == c.id))
+        .where(*clauses)
+        .group_by(c.channel)
+        .order_by(c.channel)
+    ).all()
+    known = any(row[2] for row in rows)
+    return {
+        row[0]: LinkReach(int(row[1]), int(row[2]), *(int(n) for n in row[3:]), delivery_known=known)  # type: ignore[arg-type]
+        for row in rows
+    }
+
+
 def _engagement(
     conn: Connection,
     story: str,
@@ -182,8 +238,9 @@ def story_report(
             for name, value in group.totals.items():
                 totals[name] = totals.get(name, 0) + value
         engagement = _engagement(conn, story, filters, points, totals)
+        reach = _link_reach(conn, story, filters)
     query_ms = (time.perf_counter() - started) * 1000
-    return build_report(
+    report = build_report(
         story,
         filters,
         groups,
@@ -192,4 +249,11 @@ def story_report(
         engagement,
         query_ms,
         now or dt.datetime.now(dt.UTC),
+    )
+    total = LinkReach(*(sum(getattr(r, name) for r in reach.values()) for name in LinkReach.__slots__[:-1]),
+                      delivery_known=any(r.delivery_known for r in reach.values()))  # type: ignore[arg-type]
+    return dataclasses.replace(
+        report,
+        channels=tuple(channel_figures(name, r) for name, r in reach.items()),
+        funnel=funnel_of(total),
     )

@@ -271,3 +271,31 @@ def test_scene_boundaries_are_never_averaged_across_variants(store: BeaconStore,
 
     csv_text = render(report, "csv")
     assert "B,hello,0.0,6.0" in csv_text and "A,total,4.0,7.5" in csv_text
+
+
+def test_channels_and_funnel_count_each_link_once(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    from smartvideo.analytics.formatters import render, report_dict
+    from smartvideo.links import mark_delivered
+
+    simulate(store, make_link)  # 5 email links: full, half, quick, seeker (2 views), idle
+    sms_seen, sms_unseen = make_link("S1", channel="sms"), make_link("S2", channel="sms")
+    store.ingest(sms_seen, batch("view-sms-1", 0, OPEN, PLAY, *watched(0, 1, 2)))
+    report = story_report(store.engine, STORY)
+    data = report_dict(report)
+    assert data["channels"]["email"] == {
+        "links": 5, "opens": 5, "plays": 4, "completions": 2, "ctas": 1,
+        "open_rate": 1.0, "play_rate": 0.8, "completion_rate": 0.4, "cta_rate": 0.2,
+    }
+    assert data["channels"]["sms"]["links"] == 2 and data["channels"]["sms"]["opens"] == 1
+    funnel = {st["stage"]: st["count"] for st in data["funnel"]}
+    # watched fractions per link: full 1.0, half .5, quick .2, seeker .5 (and .1), idle 0, S1 .3
+    assert funnel == {"links": 7, "delivered": None, "opened": 6, "played": 5, "watched_25": 4,
+                      "watched_50": 3, "watched_75": 2, "watched_100": 2, "cta": 1}
+    mark_delivered(store.engine, sms_seen.id)
+    mark_delivered(store.engine, sms_unseen.id)
+    mark_delivered(store.engine, sms_unseen.id)  # a repeated delivery counts once
+    report = story_report(store.engine, STORY)
+    assert [(st.stage, st.count) for st in report.funnel][:2] == [("links", 7), ("delivered", 2)]
+    for fmt, needle in (("text", "Funnel"), ("csv", "funnel stage"), ("json", '"funnel"')):
+        assert needle in render(report, fmt)
+    assert "sms" in render(report, "csv") and "Channels" in render(report, "text")
