@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import queue
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +91,68 @@ def parse_scenes(text: str | None) -> tuple[SceneSpan, ...]:
     return tuple(SceneSpan(str(s["id"]), float(s["start"]), float(s["end"])) for s in json.loads(text))
 
 
+@dataclass(frozen=True, slots=True)
+class _Write:
+    link: Link
+    batch: BeaconBatch
+    facts: RenderFacts | None
+    now: dt.datetime
+
+
+class _Slot:
+    """Where the writer leaves one request's result."""
+
+    __slots__ = ("done", "result", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: IngestResult | None = None
+        self.error: BaseException | None = None
+
+
+class GroupWriter:
+    """One writer thread per store: batches queued by request threads are written in groups, one
+    transaction (one commit) per group. A request waits for its group's commit, so a batch is
+    acknowledged only once it is stored: nothing acknowledged is lost."""
+
+    MAX_GROUP = 128
+
+    def __init__(self, write_group: Callable[[list[tuple[_Write, _Slot]]], None]) -> None:
+        self._write_group = write_group
+        self._queue: queue.SimpleQueue[tuple[_Write, _Slot]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, write: _Write) -> IngestResult:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="beacon-writer", daemon=True)
+                    self._thread.start()
+        slot = _Slot()
+        self._queue.put((write, slot))
+        slot.done.wait()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.result is not None
+        return slot.result
+
+    def _run(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            while len(group) < self.MAX_GROUP:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write_group(group)
+            except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
+                for _, slot in group:
+                    slot.error = slot.error or exc
+                    slot.done.set()
+
+
 class BeaconStore:
     """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change)."""
 
@@ -99,6 +163,7 @@ class BeaconStore:
         # SQLite has one writer at a time; waiting on a lock here beats SQLite's sleeping busy handler.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         self._dialect = engine.dialect.name
+        self._writer = GroupWriter(self._write_group)
         self._select_view = select(views_table).where(views_table.c.view_id == bindparam("v_id"))
         if self._dialect == "postgresql":
             self._select_view = self._select_view.with_for_update()
@@ -158,22 +223,45 @@ class BeaconStore:
         now = now or dt.datetime.now(dt.UTC)
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
-        with self._write_lock, self.engine.begin() as conn:
-            fresh = driver_insert_new(
-                conn,
-                batches_table,
-                BATCH_COLUMNS,
-                (batch.view, batch.seq, len(batch.events), driver_value(conn, now)),
-                "seq",
-            )
-            if not fresh:
-                return IngestResult(0, True)
-            self._store_events(conn, batch)
-            if facts is None or not facts.planned:
-                conn.execute(insert(pending_table).values(view_id=batch.view, seq=batch.seq, link_id=link.id,
-                                                          device=batch.device))
-            else:
-                self._fold_into_view(conn, link, batch.view, batch.device, batch.events, facts, now)
+        return self._writer.submit(_Write(link, batch, facts, now))
+
+    def _write_group(self, group: list[tuple[_Write, _Slot]]) -> None:
+        """Group commit: many requests' batches in one transaction. Should one fail (a view id of
+        another link), the group is rolled back and each batch written alone, so it fails alone."""
+        try:
+            with self._write_lock, self.engine.begin() as conn:
+                results = [self._write(conn, write) for write, _ in group]
+        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
+            for write, slot in group:
+                try:
+                    with self._write_lock, self.engine.begin() as conn:
+                        slot.result = self._write(conn, write)
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                    slot.error = exc
+        else:
+            for (_, slot), result in zip(group, results, strict=True):
+                slot.result = result
+        finally:
+            for _, slot in group:
+                slot.done.set()
+
+    def _write(self, conn: Connection, write: _Write) -> IngestResult:
+        link, batch, facts, now = write.link, write.batch, write.facts, write.now
+        fresh = driver_insert_new(
+            conn,
+            batches_table,
+            BATCH_COLUMNS,
+            (batch.view, batch.seq, len(batch.events), driver_value(conn, now)),
+            "seq",
+        )
+        if not fresh:
+            return IngestResult(0, True)
+        self._store_events(conn, batch)
+        if facts is None or not facts.planned:
+            conn.execute(insert(pending_table).values(view_id=batch.view, seq=batch.seq, link_id=link.id,
+                                                      device=batch.device))
+        else:
+            self._fold_into_view(conn, link, batch.view, batch.device, batch.events, facts, now)
         return IngestResult(len(batch.events), False)
 
     def fold_pending(self, now: dt.datetime | None = None) -> int:
