@@ -478,6 +478,30 @@ def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url:
         ]
 
 
+def _on_postgres(base_url: str) -> list[dict[str, Any]]:
+    """The 8-event figure on PostgreSQL, in a schema of its own (dropped after); none without a server."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = sa.create_engine(base_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except Exception:  # noqa: BLE001 - no PostgreSQL here: the figure is left out
+        return []
+    try:
+        figures = bench_beacon_ingest(events=12_000, batch_events=8,
+                                      database_url=f"{base_url}?options=-csearch_path%3D{schema}")
+        figures[0]["name"], figures[1]["name"] = "beacon_events_per_s_8_per_batch_pg", "beacon_batches_per_s_8_per_batch_pg"
+        return figures
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[dict[str, Any]]:
     """All analytics figures, printed as JSON lines as they come."""
     runs = max(1, int(getattr(args, "runs", 5) or 5))
@@ -485,6 +509,8 @@ def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[d
     # the same path with small batches (a 4 s flush of steady playback): the per-request cost shows
     small = bench_beacon_ingest(events=12_000, batch_events=8)
     small[0]["name"], small[1]["name"] = "beacon_events_per_s_8_per_batch", "beacon_batches_per_s_8_per_batch"
+    postgres = os.environ.get("SMARTVIDEO_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    small += _on_postgres(postgres)
     for result in [*figures, *small, *bench_report_at_scale(runs=runs)]:
         print(json.dumps(result), flush=True)
         yield result
