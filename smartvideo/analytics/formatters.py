@@ -87,12 +87,12 @@ def report_dict(report: Report) -> dict[str, Any]:
             ],
         },
         "channels": {
-            c.channel: {
-                "links": c.links, "opens": c.opens, "plays": c.plays, "completions": c.completions, "ctas": c.ctas,
-                "open_rate": c.open_rate, "play_rate": c.play_rate, "completion_rate": c.completion_rate,
-                "cta_rate": c.cta_rate,
+            ch.channel: {
+                "links": ch.links, "opens": ch.opens, "plays": ch.plays, "completions": ch.completions,
+                "ctas": ch.ctas, "open_rate": ch.open_rate, "play_rate": ch.play_rate,
+                "completion_rate": ch.completion_rate, "cta_rate": ch.cta_rate,
             }
-            for c in report.channels
+            for ch in report.channels
         },
         "funnel": [
             {"stage": st.stage, "count": st.count, "of_links": st.of_links, "of_previous": st.of_previous}
@@ -181,9 +181,9 @@ def to_csv(report: Report) -> str:
     w.writerow([])
     w.writerow(["channel", "links", "opens", "plays", "completions", "ctas", "open_rate", "play_rate",
                 "completion_rate", "cta_rate"])
-    for c in report.channels:
-        w.writerow([c.channel, c.links, c.opens, c.plays, c.completions, c.ctas,
-                    *(f"{v:.6f}" for v in (c.open_rate, c.play_rate, c.completion_rate, c.cta_rate))])
+    for ch in report.channels:
+        w.writerow([ch.channel, ch.links, ch.opens, ch.plays, ch.completions, ch.ctas,
+                    *(f"{v:.6f}" for v in (ch.open_rate, ch.play_rate, ch.completion_rate, ch.cta_rate))])
     w.writerow([])
     w.writerow(["funnel stage", "count", "of_links", "of_previous"])
     for st in report.funnel:
@@ -259,10 +259,10 @@ def to_text(report: Report) -> str:
             )
     if report.channels:
         lines += ["", "Channels (per link):"]
-        for c in report.channels:
+        for ch in report.channels:
             lines.append(
-                f"  {c.channel:<10} links {c.links:>7}  open {_pct(c.open_rate):>6}  play {_pct(c.play_rate):>6}  "
-                f"complete {_pct(c.completion_rate):>6}  CTA {_pct(c.cta_rate):>6}"
+                f"  {ch.channel:<10} links {ch.links:>7}  open {_pct(ch.open_rate):>6}  play {_pct(ch.play_rate):>6}  "
+                f"complete {_pct(ch.completion_rate):>6}  CTA {_pct(ch.cta_rate):>6}"
             )
     if report.funnel:
         lines += ["", "Funnel (links, each counted once):"]

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, and_, case, func, select
 
 from smartvideo.analytics.engagement import EngagementPoints
 from smartvideo.analytics.report_model import (
+    FUNNEL_STAGES,
     TOTALS,
     CounterGroup,
     CustomerEngagement,
@@ -158,7 +159,8 @@ def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, Lin
     ).all()
     known = any(row[2] for row in rows)
     return {
-        row[0]: LinkReach(int(row[1]), int(row[2]), *(int(n) for n in row[3:]), delivery_known=known)  # type: ignore[arg-type]
+        row[0]: LinkReach(**dict(zip(FUNNEL_STAGES, (int(n) for n in row[1:]), strict=True)),  # type: ignore[arg-type]
+                          delivery_known=known)
         for row in rows
     }
 
@@ -250,8 +252,9 @@ def story_report(
         query_ms,
         now or dt.datetime.now(dt.UTC),
     )
-    total = LinkReach(*(sum(getattr(r, name) for r in reach.values()) for name in LinkReach.__slots__[:-1]),
-                      delivery_known=any(r.delivery_known for r in reach.values()))  # type: ignore[arg-type]
+    sums = [sum(getattr(r, name) for r in reach.values()) for name in FUNNEL_STAGES]
+    total = LinkReach(**dict(zip(FUNNEL_STAGES, sums, strict=True)),  # type: ignore[arg-type]
+                      delivery_known=any(r.delivery_known for r in reach.values()))
     return dataclasses.replace(
         report,
         channels=tuple(channel_figures(name, r) for name, r in reach.items()),

@@ -494,7 +494,8 @@ def _on_postgres(base_url: str) -> list[dict[str, Any]]:
     try:
         figures = bench_beacon_ingest(events=12_000, batch_events=8,
                                       database_url=f"{base_url}?options=-csearch_path%3D{schema}")
-        figures[0]["name"], figures[1]["name"] = "beacon_events_per_s_8_per_batch_pg", "beacon_batches_per_s_8_per_batch_pg"
+        figures[0]["name"] = "beacon_events_per_s_8_per_batch_pg"
+        figures[1]["name"] = "beacon_batches_per_s_8_per_batch_pg"
         return figures
     finally:
         with admin.begin() as conn:

@@ -31,6 +31,7 @@ from smartvideo.analytics.formatters import render, to_html
 from smartvideo.analytics.ingest import BeaconStore
 from smartvideo.analytics.report_model import Filters
 from smartvideo.analytics.report_queries import story_report
+from smartvideo.analytics.viewer_report import customer_views, viewer_json, viewer_text, views_csv
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.links import Link
 from smartvideo.render.devices import PROFILES
@@ -237,3 +238,38 @@ def report(story: str):  # noqa: ANN201
 @bp.get("/reports/<story>.<any(csv, json, html):fmt>")
 def report_as(story: str, fmt: str):  # noqa: ANN201
     return _report_response(story, fmt)
+
+
+@bp.get("/api/v1/reports/<story>")
+def report_api(story: str):  # noqa: ANN201
+    """The JSON report for programs (analyst key in X-Analyst-Key)."""
+    return _report_response(story, "json")
+
+
+@bp.get("/reports/<story>/views.csv")
+def views_export(story: str):  # noqa: ANN201
+    """Every view of the story, one CSV row each (filters as for the report)."""
+    if not _is_analyst():
+        return _refuse("csv")
+    try:
+        filters = _filters()
+    except AnalyticsError as exc:
+        return _error(400, str(exc))
+    response = Response(views_csv(_services().engine, story, filters), mimetype="text/csv")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = f'attachment; filename="views-{story}.csv"'
+    return response
+
+
+@bp.get("/reports/<story>/customers/<customer_id>.<any(json, txt):fmt>")
+def viewer(story: str, customer_id: str, fmt: str):  # noqa: ANN201
+    """One customer's views: variant, device, channel, events and a heatmap row per view."""
+    if not _is_analyst():
+        return _refuse(fmt)
+    views = customer_views(_services().engine, story, customer_id)
+    if fmt == "json":
+        response = Response(viewer_json(story, customer_id, views), mimetype="application/json")
+    else:
+        response = Response(viewer_text(story, customer_id, views), mimetype="text/plain")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
