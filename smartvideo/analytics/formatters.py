@@ -98,6 +98,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             {"stage": st.stage, "count": st.count, "of_links": st.of_links, "of_previous": st.of_previous}
             for st in report.funnel
         ],
+        "intro_retention": report.intro,
+        "scene_clicks": report.scene_clicks,
         "query_ms": round(report.query_ms, 2),
     }
 
@@ -264,6 +266,14 @@ def to_text(report: Report) -> str:
                 f"  {ch.channel:<10} links {ch.links:>7}  open {_pct(ch.open_rate):>6}  play {_pct(ch.play_rate):>6}  "
                 f"complete {_pct(ch.completion_rate):>6}  CTA {_pct(ch.cta_rate):>6}"
             )
+    for name, intro in report.intro.items():
+        lines.append(f"  intro, variant {name or '-'}: still watching at 5 s {_pct(intro['at_5s'])}, "
+                     f"at the first personal scene {_pct(intro['at_first_personal_scene'])}")
+    for name, per_scene in report.scene_clicks.items():
+        clicked = ", ".join(f"{c['scene']} {c['cta']} CTA/{c['chapter']} chapter" for c in per_scene
+                            if c["cta"] or c["chapter"])
+        if clicked:
+            lines.append(f"  clicks, variant {name or '-'}: {clicked}")
     if report.funnel:
         lines += ["", "Funnel (links, each counted once):"]
         for st in report.funnel:

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from smartvideo.analytics.retention import (
     Comparison,
@@ -227,6 +228,18 @@ class Report:
     query_ms: float
     channels: tuple[ChannelFigures, ...] = ()
     funnel: tuple[FunnelStage, ...] = ()
+    scene_clicks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # variant -> per scene
+    intro: dict[str, dict[str, float | None]] = field(default_factory=dict)  # variant -> intro retention
+
+
+def intro_retention(retention: tuple[float, ...], personal_start: float | None) -> dict[str, float | None]:
+    """The share still watching at 5 s, and when the first personal scene starts (YouTube's intro)."""
+    at = math.floor(personal_start) if personal_start is not None else None
+    return {
+        "at_5s": retention[5] if len(retention) > 5 else None,
+        "first_personal_scene_at": personal_start,
+        "at_first_personal_scene": retention[at] if at is not None and at < len(retention) else None,
+    }
 
 
 def figures_of(group: CounterGroup, links: int | None, with_scenes: bool = True) -> Figures:

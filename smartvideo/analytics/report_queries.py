@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import time
 from typing import Any
 
@@ -23,8 +24,16 @@ from smartvideo.analytics.report_model import (
     build_report,
     channel_figures,
     funnel_of,
+    intro_retention,
 )
-from smartvideo.analytics.tables import daily_table, scenes_table, seconds_table, viewers_table, views_table
+from smartvideo.analytics.tables import (
+    daily_table,
+    events_table,
+    scenes_table,
+    seconds_table,
+    viewers_table,
+    views_table,
+)
 from smartvideo.links import links_table
 
 
@@ -165,6 +174,43 @@ def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, Lin
     }
 
 
+def _clicks_and_intro(conn: Connection, story: str, filters: Filters) -> tuple[dict[str, list[dict[str, Any]]],
+                                                                            dict[str, float | None]]:
+    """Per variant: CTA and chapter clicks per scene (a CTA in the scene showing at its time, a
+    chapter jump in the scene it jumps to), and the second its first personal scene starts.
+
+    Reads the story's click events (few: one or two per view) through the views' index."""
+    v, e = views_table.c, events_table.c
+    clicks: dict[str, dict[str, dict[str, Any]]] = {}
+    order: dict[str, list[str]] = {}
+    personal_start: dict[str, float | None] = {}
+    scenes_of: dict[str, list[dict[str, Any]]] = {}
+    rows = conn.execute(
+        select(v.variant, v.scenes, e.type, e.t, e.second)
+        .join(events_table, e.view_id == v.view_id)
+        .where(_where(views_table, story, filters), e.type.in_(("cta", "chapter")))
+    ).all()
+    for variant_row in conn.execute(
+        select(v.variant, func.max(v.scenes)).where(_where(views_table, story, filters), v.scenes.is_not(None))
+        .group_by(v.variant)
+    ).all():
+        scenes_of[variant_row[0]] = json.loads(variant_row[1])
+    for variant, scenes in scenes_of.items():
+        order[variant] = [str(sc["id"]) for sc in scenes]
+        clicks[variant] = {str(sc["id"]): {"scene": str(sc["id"]), "cta": 0, "chapter": 0} for sc in scenes}
+        personal_start[variant] = next((float(sc["start"]) for sc in scenes if sc.get("personal")), None)
+    for variant, scenes_json, kind, t, scene_index in rows:
+        scenes = json.loads(scenes_json) if scenes_json else scenes_of.get(variant, [])
+        target = None
+        if kind == "chapter" and scene_index is not None and scene_index < len(scenes):
+            target = scenes[scene_index]
+        elif t is not None:
+            target = next((sc for sc in scenes if sc["start"] <= t < sc["end"]), scenes[-1] if scenes else None)
+        if target is not None and variant in clicks and str(target["id"]) in clicks[variant]:
+            clicks[variant][str(target["id"])][kind] += 1
+    return {name: [clicks[name][sid] for sid in order[name]] for name in clicks}, personal_start
+
+
 def _engagement(
     conn: Connection,
     story: str,
@@ -241,6 +287,7 @@ def story_report(
                 totals[name] = totals.get(name, 0) + value
         engagement = _engagement(conn, story, filters, points, totals)
         reach = _link_reach(conn, story, filters)
+        clicks, personal_start = _clicks_and_intro(conn, story, filters)
     query_ms = (time.perf_counter() - started) * 1000
     report = build_report(
         story,
@@ -259,4 +306,6 @@ def story_report(
         report,
         channels=tuple(channel_figures(name, r) for name, r in reach.items()),
         funnel=funnel_of(total),
+        scene_clicks=clicks,
+        intro={name: intro_retention(f.retention, personal_start.get(name)) for name, f in report.variants.items()},
     )

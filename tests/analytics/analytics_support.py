@@ -15,7 +15,7 @@ STORY = "first_bill"
 ANALYST_KEY = "analyst-key-for-tests"
 SCENES = [
     {"id": "intro", "start": 0.0, "end": 4.0},
-    {"id": "total", "start": 4.0, "end": 7.5},
+    {"id": "total", "start": 4.0, "end": 7.5, "personal": True},
     {"id": "cta", "start": 7.5, "end": 10.0},
 ]
 

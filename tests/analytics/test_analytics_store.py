@@ -299,3 +299,18 @@ def test_channels_and_funnel_count_each_link_once(store: BeaconStore, make_link)
     for fmt, needle in (("text", "Funnel"), ("csv", "funnel stage"), ("json", '"funnel"')):
         assert needle in render(report, fmt)
     assert "sms" in render(report, "csv") and "Channels" in render(report, "text")
+
+
+def test_intro_retention_and_clicks_per_scene(store: BeaconStore, make_link) -> None:  # noqa: ANN001
+    simulate(store, make_link)  # the full viewer clicked the CTA (no time); 'total' is the personal scene
+    extra = make_link("C-clicks")
+    store.ingest(extra, batch("view-clicks", 0, OPEN, PLAY, *watched(0, 1), SimpleEvent("chapter", t=7.5, scene=2),
+                             *watched(7, 8), SimpleEvent("cta", t=8.2)))
+    report = story_report(store.engine, STORY)
+    intro = report.intro["A"]
+    # 7 views; second 5: full, half(0-4 -> no)... full only -> 1/7; second 4 (first personal scene): full, half
+    assert intro["at_5s"] == pytest.approx(1 / 7)
+    assert intro["first_personal_scene_at"] == 4.0
+    assert intro["at_first_personal_scene"] == pytest.approx(2 / 7)
+    clicks = {c["scene"]: (c["cta"], c["chapter"]) for c in report.scene_clicks["A"]}
+    assert clicks == {"intro": (0, 0), "total": (0, 0), "cta": (1, 1)}  # a CTA sent with no time is in no scene
