@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    false,
 )
 
 from smartvideo.storage.database import metadata
@@ -93,6 +94,7 @@ views_table = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("channel", String(20), nullable=False, server_default="none"),  # the link's
     Column("story_version", String(40), nullable=False, server_default=""),  # the render's
+    Column("notified", Boolean, nullable=False, server_default=false()),  # the view webhook has posted it
 )
 Index("ix_analytics_views_story", views_table.c.story, views_table.c.day)
 

@@ -22,6 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("analytics_views") as batch:
         batch.add_column(sa.Column("channel", sa.String(20), nullable=False, server_default="none"))
         batch.add_column(sa.Column("story_version", sa.String(40), nullable=False, server_default=""))
+        batch.add_column(sa.Column("notified", sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_index("ix_analytics_views_story", "analytics_views", ["story", "day"])
     op.create_table(
         "analytics_pending",
@@ -36,6 +37,7 @@ def downgrade() -> None:
     op.drop_table("analytics_pending")
     op.drop_index("ix_analytics_views_story", "analytics_views")
     with op.batch_alter_table("analytics_views") as batch:
+        batch.drop_column("notified")
         batch.drop_column("story_version")
         batch.drop_column("channel")
     with op.batch_alter_table("links") as batch:
