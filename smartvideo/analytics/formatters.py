@@ -291,7 +291,7 @@ def to_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_html(report: Report, templates_dir: Path, **context: Any) -> str:
+def to_html(report: Report, templates_dir: Path, band: Any = None, **context: Any) -> str:
     """The analyst page (templates/pages/report.html), self-contained: inline CSS and SVG."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     from markupsafe import Markup
@@ -299,7 +299,8 @@ def to_html(report: Report, templates_dir: Path, **context: Any) -> str:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), autoescape=select_autoescape(["html"]))
     curves = [("all views", report.figures.retention)]
     curves += [(f"variant {k or '-'}", v.retention) for k, v in report.variants.items() if len(report.variants) > 1]
-    chart = Markup(retention_svg(curves, report.figures.scenes))  # noqa: S704 - built with escape()
+    chart = Markup(retention_svg(curves, report.figures.scenes,  # noqa: S704 - built with escape()
+                                 band=(band.low, band.high) if band else None))
     device_charts = {
         name: Markup(retention_svg([(name, f.retention)], f.scenes, height=180))  # noqa: S704
         for name, f in report.devices.items()
@@ -314,6 +315,7 @@ def to_html(report: Report, templates_dir: Path, **context: Any) -> str:
         chart=chart,
         device_charts=device_charts,
         variant_charts=variant_charts,
+        band=band,
         scene_groups=scene_groups(report),
         pct=_pct,
         p=_p,

@@ -31,6 +31,7 @@ from smartvideo.analytics.formatters import render, to_html
 from smartvideo.analytics.ingest import BeaconStore
 from smartvideo.analytics.report_model import Filters
 from smartvideo.analytics.report_queries import story_report
+from smartvideo.analytics.typical_band import typical_band
 from smartvideo.analytics.viewer_report import customer_views, viewer_json, viewer_text, views_csv
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.links import Link
@@ -213,6 +214,7 @@ def _report_response(story: str, fmt: str):  # noqa: ANN202
         body = to_html(
             report,
             Path(root) / "templates",
+            band=typical_band(_services().engine, story, len(report.figures.retention), filters.variant),
             filter_form=True,
             links={
                 "csv": url_for("analytics.report_as", story=story, fmt="csv") + suffix,

@@ -314,3 +314,29 @@ def test_intro_retention_and_clicks_per_scene(store: BeaconStore, make_link) -> 
     assert intro["at_first_personal_scene"] == pytest.approx(2 / 7)
     clicks = {c["scene"]: (c["cta"], c["chapter"]) for c in report.scene_clicks["A"]}
     assert clicks == {"intro": (0, 0), "total": (0, 0), "cta": (1, 1)}  # a CTA sent with no time is in no scene
+
+
+def test_the_typical_band_comes_from_other_stories_of_similar_length(store: BeaconStore, engine) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from analytics_support import SECRET, add_render
+
+    from smartvideo.analytics.typical_band import typical_band
+    from smartvideo.links import create_link
+
+    def views(story: str, stops: list[int], duration: float = 10.0) -> None:
+        for i, stop in enumerate(stops):
+            link = create_link(engine, SECRET, story, f"{story}-{i}", dt.timedelta(days=1), variant="A")
+            add_render(engine, link, duration=duration)
+            store.ingest(link, batch(f"view-{story}-{i}", 0, OPEN, *watched(*range(stop))))
+
+    views("other_a", [10, 10, 10, 10, 10])  # everyone to the end
+    views("other_b", [2, 2, 2, 2, 2])  # everyone gone after 2 s
+    views("other_long", [3, 3, 3, 3, 3], duration=60.0)  # not of similar length: left out
+    views(STORY, [1, 1, 1, 1, 1])  # the story itself: left out
+    band = typical_band(engine, STORY, 10)
+    assert band is not None and band.curves == 2
+    # seconds 0-1: both curves at 1; then one at 1 and one at 0: the 25th/75th percentiles of {0, 1}
+    assert band.high == (1.0, 1.0) + (0.75,) * 8
+    assert band.low == (1.0, 1.0) + (0.25,) * 8
+    assert typical_band(engine, "nothing_like_it", 300) is None

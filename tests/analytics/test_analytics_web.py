@@ -174,7 +174,7 @@ def test_the_report_page_draws_the_curve_with_scene_boundaries(client, app_link)
     html = client.get(f"/reports/{STORY}", headers=KEY).get_data(as_text=True)
     assert "<svg" in html and html.count('class="scene-boundary"') >= 3
     assert 'id="comparisons"' in html and "p-value" in html and 'id="devices"' in html
-    assert 'id="funnel"' in html and 'id="channels"' in html
+    assert 'id="funnel"' in html and 'id="channels"' in html and 'id="typical-band"' in html
     data = client.get(f"/reports/{STORY}.json?variant=B", headers=KEY).json
     assert data["views"] == 1 and data["filters"]["variant"] == "B"
     for key in (
