@@ -27,6 +27,7 @@ from smartvideo.analytics.sql_upsert import (
     add_counters,
     driver_executemany,
     driver_insert_new,
+    driver_update,
     driver_value,
     insert_ignore,
 )
@@ -47,6 +48,11 @@ from smartvideo.storage.renders_table import renders_table
 DIMENSIONS = ("story", "variant", "device", "campaign", "day")
 BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
+NEW_VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", "day", "watched",
+                    "watched_count", "rewatches", "opened", "played", "completed", "cta", "errored", "entered",
+                    "continued", "created_at", "updated_at", "channel", "story_version", "notified")
+VIEW_STATE_COLUMNS = ("n_seconds", "scenes", "watched", "watched_count", "rewatches", "opened", "played",
+                      "completed", "cta", "errored", "entered", "continued", "updated_at")
 UNTIMED = -1  # the pending row of a view folded before its render's scenes were timed
 SECOND_COLUMNS = ("story", "variant", "device", "campaign", "day", "second", "views", "rewatches")
 
@@ -218,7 +224,6 @@ class BeaconStore:
         self._select_view = select(views_table).where(views_table.c.view_id == bindparam("v_id"))
         if self._dialect == "postgresql":
             self._select_view = self._select_view.with_for_update()
-        self._update_view = update(views_table).where(views_table.c.view_id == bindparam("v_id"))
         v = viewers_table.c
         self._select_viewer = select(
             v.variant, v.device, v.campaign, v.first_day, v.opened, v.half, v.completed, v.cta
@@ -386,40 +391,18 @@ class BeaconStore:
         deltas: CounterDeltas,
     ) -> None:
         variant = facts.variant or link.variant or ""
-        new_view = (
-            conn.execute(
-                insert_ignore(self._dialect, views_table, "view_id"),
-                {
-                    "view_id": view_id,
-                    "link_id": link.id,
-                    "story": link.story,
-                    "variant": variant,
-                    "device": device,
-                    "campaign": link.campaign or "",
-                    "day": now.date(),
-                    "n_seconds": None,
-                    "scenes": None,
-                    "watched": b"",
-                    "watched_count": 0,
-                    "rewatches": 0,
-                    "opened": False,
-                    "played": False,
-                    "completed": False,
-                    "cta": False,
-                    "errored": False,
-                    "entered": 0,
-                    "continued": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                    "channel": link.channel,
-                    "story_version": facts.story_version or "",
-                },
-            ).first()
-            is not None
-        )
+        # most batches continue a view: look it up first, insert only when it is new
+        view = conn.execute(self._select_view, {"v_id": view_id}).first()
+        new_view = False
+        if view is None:
+            row = (view_id, link.id, link.story, variant, device, link.campaign or "", now.date(), b"",
+                   0, 0, False, False, False, False, False, 0, 0, now, now, link.channel, facts.story_version or "",
+                   False)
+            new_view = driver_insert_new(conn, views_table, NEW_VIEW_COLUMNS,
+                                         tuple(driver_value(conn, value) for value in row), "view_id")
+            view = conn.execute(self._select_view, {"v_id": view_id}).one()
         if new_view:  # batches that came before the render was planned go first
             events = self._take_pending(conn, view_id) + events
-        view = conn.execute(self._select_view, {"v_id": view_id}).one()
         if new_view and facts.n_seconds is None:  # not timed yet: fold_pending finishes it if no batch does
             conn.execute(insert(pending_table).values(view_id=view_id, seq=UNTIMED, link_id=link.id, device=device))
         if view.link_id != link.id:
@@ -447,25 +430,10 @@ class BeaconStore:
             view.continued,
         )
         new_state, delta = fold_events(state, events, n_seconds, scenes, counted_before=not learned_render)
-        conn.execute(
-            self._update_view,
-            {
-                "v_id": view_id,
-                "n_seconds": n_seconds,
-                "scenes": scenes_json,
-                "watched": new_state.watched,
-                "watched_count": new_state.watched_count,
-                "rewatches": new_state.rewatches,
-                "opened": new_state.opened,
-                "played": new_state.played,
-                "completed": new_state.completed,
-                "cta": new_state.cta,
-                "errored": new_state.errored,
-                "entered": new_state.entered,
-                "continued": new_state.continued,
-                "updated_at": now,
-            },
-        )
+        driver_update(conn, views_table, VIEW_STATE_COLUMNS, "view_id", (
+            n_seconds, scenes_json, new_state.watched, new_state.watched_count, new_state.rewatches,
+            new_state.opened, new_state.played, new_state.completed, new_state.cta, new_state.errored,
+            new_state.entered, new_state.continued, driver_value(conn, now), view_id))
         dims = {
             "story": view.story,
             "variant": view.variant,
