@@ -1,6 +1,6 @@
 """Analytics on the web: the player's beacon endpoint and the analyst's reports.
 
-`POST /v/<token>/beacon` answers JSON: 200 {stored, duplicate}, or 400 / 404 / 409 / 410 / 413 with
+`POST /v/<token>/beacon` answers JSON: 200 {stored, duplicate}, or 400 / 404 / 410 / 413 with
 {"error": ..., "status": ...}. `/reports/<story>` (HTML, `.csv`, `.json`) needs the analyst key: the
 `X-Analyst-Key` header, or a session set by the small login form at `/reports/login`.
 """
