@@ -158,13 +158,16 @@ class Renderer:
             if path.exists():
                 os.utime(path)  # recently used: the retention sweep keeps it
                 return path, True
+            # Encoded on every click, so cut into pieces encoded side by side (scene_encoder); its
+            # video background is a plate, which a piece can start anywhere in.
+            workers = self.settings.parallel if scene.personal else 1
             if scene.personal and scene.background.kind == "video" and scene.background.path:
                 # Encoded on every click: start from a background already at the device's size.
                 plate = plate_for(scene.background.path, scene.background.file_hash or "", device,
                                   self.settings.cache_dir)
                 scene = dataclasses.replace(
                     scene, background=dataclasses.replace(scene.background, path=str(plate)))
-            encode_scene(scene, device, path, self.settings.preset)
+            encode_scene(scene, device, path, self.settings.preset, workers)
             return path, False
 
     def render(self, request: RenderRequest, progress: Progress | None = None,
