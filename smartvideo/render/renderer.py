@@ -33,6 +33,7 @@ from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context
 from smartvideo.render.scene_encoder import encode_scene
 from smartvideo.render.scene_loader import Library, load_library
 from smartvideo.render.templating import evaluate
+from smartvideo.render.video_encoders import X264, choose_video_encoder
 from smartvideo.render.voice import Speech, VoiceBank
 from smartvideo.settings import RenderSettings
 
@@ -97,6 +98,7 @@ class Renderer:
         self._sources: dict[Path, FileCustomerSource] = {}
         self._lock = threading.Lock()
         self._segment_locks: dict[str, threading.Lock] = {}
+        self.video_encoder = choose_video_encoder(settings.video_encoder)  # probed once per process
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -149,7 +151,10 @@ class Renderer:
 
     def _segment(self, scene: PlannedScene, device: DeviceProfile) -> tuple[Path, bool]:
         """The cached segment for a scene, encoding it when missing. Returns (path, reused)."""
-        key = scene.visual_key(device, f"{RENDERER_VERSION}:{self.settings.preset}")
+        version = f"{RENDERER_VERSION}:{self.settings.preset}"
+        if self.video_encoder != X264:  # x264's keys stay as they were
+            version += f":{self.video_encoder}"
+        key = scene.visual_key(device, version)
         folder = self.settings.work_dir / "segments" if scene.personal else self.settings.cache_dir / "segments"
         path = folder / f"{key}.mp4"
         with self._lock:
@@ -158,17 +163,23 @@ class Renderer:
             if path.exists():
                 os.utime(path)  # recently used: the retention sweep keeps it
                 return path, True
-            # Encoded on every click, so cut into pieces encoded side by side (scene_encoder); its
-            # video background is a plate, which a piece can start anywhere in.
-            workers = self.settings.parallel if scene.personal else 1
-            if scene.personal and scene.background.kind == "video" and scene.background.path:
-                # Encoded on every click: start from a background already at the device's size.
-                plate = plate_for(scene.background.path, scene.background.file_hash or "", device,
-                                  self.settings.cache_dir)
-                scene = dataclasses.replace(
-                    scene, background=dataclasses.replace(scene.background, path=str(plate)))
-            encode_scene(scene, device, path, self.settings.preset, workers)
+            if scene.personal:
+                return self.encode_personal(scene, device, path), False
+            encode_scene(scene, device, path, self.settings.preset, encoder=self.video_encoder)
             return path, False
+
+    def on_plate(self, scene: PlannedScene, device: DeviceProfile) -> PlannedScene:
+        """`scene` with its video background swapped for the plate at the device's size (made once)."""
+        if scene.background.kind != "video" or not scene.background.path:
+            return scene
+        plate = plate_for(scene.background.path, scene.background.file_hash or "", device, self.settings.cache_dir)
+        return dataclasses.replace(scene, background=dataclasses.replace(scene.background, path=str(plate)))
+
+    def encode_personal(self, scene: PlannedScene, device: DeviceProfile, path: Path) -> Path:
+        """Encode a scene the way every click does: on its plate, cut into pieces encoded side by
+        side (scene_encoder), with the GPU encoder where there is one."""
+        return encode_scene(self.on_plate(scene, device), device, path, self.settings.preset,
+                            self.settings.parallel, self.video_encoder)
 
     def render(self, request: RenderRequest, progress: Progress | None = None,
                scene_sink: SceneSink | None = None) -> RenderResult:

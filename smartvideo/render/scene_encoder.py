@@ -31,6 +31,7 @@ from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
 from smartvideo.render.drawing import draw_layer
 from smartvideo.render.plan import Background, DeviceProfile, PlannedLayer, PlannedScene
+from smartvideo.render.video_encoders import NVENC, X264
 
 SLIDE_DISTANCE = 0.06  # of the frame's shorter side
 FADE_OUT = 0.3
@@ -49,26 +50,36 @@ def gop_frames(device: DeviceProfile) -> int:
     return device.fps * GOP_SECONDS
 
 
-def encoder_options(device: DeviceProfile, preset: str = "ultrafast", threads: int | None = None) -> dict[str, Any]:
+def encoder_options(device: DeviceProfile, preset: str = "ultrafast", threads: int | None = None,
+                    encoder: str = X264) -> dict[str, Any]:
     """H.264 High, yuv420p, constant frame rate, identical for every segment (stream-copy joins)."""
-    return {
-        "vcodec": "libx264",
-        "preset": preset,
-        "crf": device.crf,
+    common = {
+        "vcodec": encoder,
         "maxrate": device.video_bitrate,
         "bufsize": str(int(device.video_bitrate.rstrip("k")) * 2) + "k",
         "profile:v": "high",
-        "level:v": "4.0",
         "pix_fmt": "yuv420p",
         "r": device.fps,
         "g": gop_frames(device),
-        "x264-params": X264_PARAMS,
         "fps_mode": "cfr",
         "video_track_timescale": 90000,
+        "an": None,
+    }
+    if encoder == NVENC:
+        # Constant quality at x264's CRF, no B-frames and no scene-cut keyframes (like the x264
+        # settings), so keyframes fall every GOP and segments join by stream copy. A video is
+        # encoded with one encoder throughout: the segment cache key names it.
+        return {**common, "preset": "p4", "tune": "hq", "rc": "vbr", "cq": device.crf, "b:v": 0, "bf": 0,
+                "no-scenecut": 1, "forced-idr": 1, "level:v": "4.0"}
+    return {
+        **common,
+        "preset": preset,
+        "crf": device.crf,
+        "level:v": "4.0",
+        "x264-params": X264_PARAMS,
         # x264's default (1.5 threads per core plus lookahead) oversubscribes the cores when
         # scenes encode side by side: one thread per core was 20% faster for two at once.
         "threads": threads or os.cpu_count() or 2,
-        "an": None,
     }
 
 
@@ -235,7 +246,7 @@ def draw_layers(scene: PlannedScene, device: DeviceProfile, workdir: Path) -> li
 
 def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, output: str,
                 preset: str = "ultrafast", frames: range | None = None, threads: int | None = None,
-                drawn: list[DrawnLayer] | None = None) -> Any:
+                drawn: list[DrawnLayer] | None = None, encoder: str = X264) -> Any:
     """The ffmpeg-python graph that renders `frames` of `scene` (default: all of it) to `output`.
 
     A piece starting later in the scene keeps scene time in the graph (layer fades, slides and
@@ -265,7 +276,8 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
     if frames.start:
         stream = stream.filter("setpts", "PTS-STARTPTS")
     stream = stream.filter("format", "yuv420p")
-    return ffmpeg.output(stream, output, vframes=len(frames), f="mp4", **encoder_options(device, preset, threads))
+    return ffmpeg.output(stream, output, vframes=len(frames), f="mp4",
+                         **encoder_options(device, preset, threads, encoder))
 
 
 def scene_pieces(scene: PlannedScene, device: DeviceProfile, workers: int = 1) -> list[range]:
@@ -284,17 +296,18 @@ def scene_pieces(scene: PlannedScene, device: DeviceProfile, workers: int = 1) -
 
 
 def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, preset: str = "ultrafast",
-                 workers: int = 1) -> Path:
+                 workers: int = 1, encoder: str = X264) -> Path:
     """Render one scene to `output` (written to a temporary name, then renamed).
 
     With `workers` > 1 (only for a background that can start anywhere: a colour, an image or a
-    looping plate) the scene is encoded as up to that many pieces side by side.
+    looping plate) the scene is encoded by x264 as up to that many pieces side by side; a GPU
+    encoder takes the scene whole.
     """
-    pieces = scene_pieces(scene, device, workers)
+    pieces = scene_pieces(scene, device, workers if encoder == X264 else 1)
     with tempfile.TemporaryDirectory(prefix="sv-scene-") as tmp, atomic_output(output) as partial:
         workdir = Path(tmp)
         if len(pieces) == 1:
-            graph = scene_graph(scene, device, workdir, str(partial), preset)
+            graph = scene_graph(scene, device, workdir, str(partial), preset, encoder=encoder)
             run_ffmpeg(graph.compile(cmd=ffmpeg_binary())[1:], f"scene '{scene.id}'")
             return output
         drawn = draw_layers(scene, device, workdir)  # once, read by every piece
