@@ -118,9 +118,10 @@ def _gradient_png(colors: tuple[str, ...], device: DeviceProfile, workdir: Path)
 
 
 def background_stream(bg: Background, device: DeviceProfile, duration: float, workdir: Path,
-                      first_frame: int = 0) -> Any:
-    """The scene's background from frame `first_frame` on, its timestamps in scene time."""
+                      frames: range | None = None) -> Any:
+    """The scene's background for `frames` (default: from the start), its timestamps in scene time."""
     fps = device.fps
+    first_frame = frames.start if frames else 0
     start = first_frame / fps
     if bg.kind == "color":
         color = bg.colors[0].replace("#", "0x")
@@ -137,11 +138,14 @@ def background_stream(bg: Background, device: DeviceProfile, duration: float, wo
             # frame n of the scene is frame n mod (plate frames) of the plate: play the plate's
             # rest from there, then loop it from its start (ffmpeg's own loop would go back to
             # the seek point). Seek half a frame early: the accurate seek keeps exactly that frame.
-            offset = (first_frame % plate_frames(bg.path, fps) - 0.5) / fps
-            rest = ffmpeg.input(bg.path, ss=f"{max(0.0, offset):.6f}").video
-            looped = ffmpeg.input(bg.path, stream_loop=-1).video
-            stream = (_cover(ffmpeg.concat(rest, looped, v=1, a=0), device)
-                      .filter("setpts", f"PTS-STARTPTS+{start:.6f}/TB").filter("fps", fps))
+            assert frames is not None
+            length = plate_frames(bg.path, fps)
+            offset = (first_frame % length - 0.5) / fps
+            stream = ffmpeg.input(bg.path, ss=f"{max(0.0, offset):.6f}").video
+            if first_frame % length + len(frames) > length:  # the piece runs past the plate's end
+                stream = ffmpeg.concat(stream, ffmpeg.input(bg.path, stream_loop=-1).video, v=1, a=0)
+            stream = (_cover(stream, device).filter("setpts", f"PTS-STARTPTS+{start:.6f}/TB")
+                      .filter("fps", fps))
         if not bg.loop:
             stream = stream.filter("tpad", stop=-1, stop_mode="clone")  # hold the last frame
         return stream
@@ -253,7 +257,7 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
     `enable` windows read the same `t`); only the timestamps of what is encoded start at zero.
     """
     frames = frames if frames is not None else range(scene_frames(scene, device))
-    stream = background_stream(scene.background, device, scene.duration, workdir, frames.start)
+    stream = background_stream(scene.background, device, scene.duration, workdir, frames)
     for item in drawn if drawn is not None else draw_layers(scene, device, workdir):
         layer = item.layer
         if item.sequence:
