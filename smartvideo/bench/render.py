@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import copy
 import resource
+import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -161,8 +162,22 @@ def bench_moviepy(root: Path, warm_s: float | None, cold_s: float | None) -> lis
     with tempfile.TemporaryDirectory(prefix="sv-bench-mp-") as tmp:
         renderer = Renderer(_settings(root, Path(tmp) / "cache"))
         seconds = render_with_moviepy(renderer, STORY, CUSTOMER, Path(tmp) / "moviepy.mp4")
+        # Right after it, in the same process: new customers on a warm renderer (static scenes cached).
+        out = Path(tmp) / "out.mp4"
+        renderer.render(RenderRequest(story=STORY, customer=CUSTOMER, output=out, variant="A"))
+        base = dict(renderer.record_for(RenderRequest(story=STORY, customer=CUSTOMER, output=out)))
+        fresh = []
+        for n in range(3):
+            record = _new_customer(base, 500 + n)
+            started = time.perf_counter()
+            renderer.render(RenderRequest(story=STORY, customer=record["id"], output=out, variant="A", record=record))
+            fresh.append(time.perf_counter() - started)
     figures = [emit("moviepy_render_s", [seconds], "s", story=STORY,
                     note="CompositeVideoClip + write_videofile, same size, fps and codec settings")]
+    figures.append(emit("render_new_customer_after_moviepy_s", fresh, "s",
+                        note="warm render of a customer never rendered before, right after MoviePy"))
+    figures.append(emit("speedup_vs_moviepy_new_customer", [seconds / statistics.median(fresh)], "x",
+                        note="MoviePy seconds / the median above, one run"))
     if warm_s:
         figures.append(emit("speedup_vs_moviepy_warm", [seconds / warm_s], "x"))
     if cold_s:
