@@ -99,6 +99,7 @@ class Renderer:
         self._lock = threading.Lock()
         self._segment_locks: dict[str, threading.Lock] = {}
         self.video_encoder = choose_video_encoder(settings.video_encoder)  # probed once per process
+        self._active = 0  # renders under way in this renderer
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -178,11 +179,26 @@ class Renderer:
     def encode_personal(self, scene: PlannedScene, device: DeviceProfile, path: Path) -> Path:
         """Encode a scene the way every click does: on its plate, cut into pieces encoded side by
         side (scene_encoder), with the GPU encoder where there is one."""
-        return encode_scene(self.on_plate(scene, device), device, path, self.settings.preset,
-                            self.settings.parallel, self.video_encoder)
+        # Pieces cost about a tenth more CPU than one process: worth it while one render leaves
+        # cores idle, not when several renders (a campaign) already keep every core busy.
+        with self._lock:
+            workers = max(1, self.settings.parallel // max(1, self._active))
+        return encode_scene(self.on_plate(scene, device), device, path, self.settings.preset, workers,
+                            self.video_encoder)
 
     def render(self, request: RenderRequest, progress: Progress | None = None,
                scene_sink: SceneSink | None = None) -> RenderResult:
+        """Render one video (see _render); counts the renders under way, which share the cores."""
+        with self._lock:
+            self._active += 1
+        try:
+            return self._render(request, progress, scene_sink)
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    def _render(self, request: RenderRequest, progress: Progress | None,
+                scene_sink: SceneSink | None) -> RenderResult:
         """Render one video.
 
         Scenes are timed one by one (each voice line spoken when its scene comes up) and each is
