@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from smartvideo.errors import SmartVideoError, TemplateDataError
+from smartvideo.render.contract import RecordRejected, read_record
 from smartvideo.render.formatting import format_number
 from smartvideo.render.plan import (
     Background,
@@ -87,17 +90,28 @@ def _set_default(data: dict[str, Any], dotted: str, value: Any) -> None:
         elif not isinstance(child, dict):
             return
         node = child
-    if node.get(parts[-1]) is None:
+    current = node.get(parts[-1])
+    if current is None or (isinstance(current, str) and not current.strip()):
         node[parts[-1]] = value
 
 
-def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """The template context: the record (with the story's declared defaults) plus click context."""
+def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record read by the story's contract, its defaults filled in: the one conversion path.
+
+    CLI renders, on-click renders, agent pushes, campaigns and check-data all come through here;
+    a record that breaks the contract is a RecordRejected naming the record and the field.
+    """
     import copy
 
     data = copy.deepcopy(dict(record))
     for dotted, value in story.defaults.items():
         _set_default(data, dotted, value)
+    return read_record(story.contract, data)
+
+
+def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The template context: the record (read by the contract, with defaults) plus click context."""
+    data = story_record(story, record)
     context: dict[str, Any] = {key: as_record(value, key) for key, value in data.items()}
     for key, value in extra.items():
         context[key] = as_record(value, key)
@@ -170,7 +184,8 @@ def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
                 f"{layer.where.file}:{layer.where.line}: chart item {n} of '{chart.items}' needs "
                 f"'{chart.label}' and '{chart.value}'")
         label, value = row[chart.label], row[chart.value]
-        if label is None or isinstance(value, bool) or not isinstance(value, int | float):
+        if label is None or isinstance(value, bool) or not isinstance(value, int | float | Decimal) or (
+                isinstance(value, float) and not math.isfinite(value)):
             raise TemplateDataError(
                 f"{layer.where.file}:{layer.where.line}: chart item {n}: label must be set and value numeric")
         pairs.append((str(label), float(value)))
@@ -244,6 +259,15 @@ class StoryPlanner:
         self.theme = lib.themes[self.story.theme]
         self.customer_id = str(inputs.record.get("id", ""))
         self.variant = pick_variant(self.story, self.customer_id, inputs.variant)
+        try:
+            self._resolve(every_scene)
+        except RecordRejected:
+            raise
+        except TemplateDataError as exc:
+            raise TemplateDataError(f"customer {self.customer_id or '?'}: {exc}") from None
+
+    def _resolve(self, every_scene: bool) -> None:
+        lib, inputs, asset_hash = self.lib, self.inputs, self.asset_hash
         self.context = build_context(self.story, inputs.record, inputs.extra_context)
         variant = self.variant
         refs: tuple[SceneRef, ...] = variant.scenes if variant and variant.scenes else self.story.scenes

@@ -15,7 +15,7 @@ from smartvideo.render.renderer import click_context
 from smartvideo.render.scene_loader import Library, collect_library
 from smartvideo.render.templating import environment
 
-_LOCATION = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+_LOCATION = re.compile(r"^(customer \S+: )?(?P<file>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
 
 
 def _estimated_length(text: str, profile: str) -> float:
