@@ -143,9 +143,9 @@ def shown(value: Any, limit: int = 40) -> str:
 # ---- parsing a contract from YAML -------------------------------------------------------------
 
 
-def _line(owner: Any, key: Any) -> int:
+def _line(owner: Any, key: Any, fallback: int) -> int:
     line_of = getattr(owner, "line_of", None)
-    return int(line_of(key)) if line_of else int(getattr(owner, "line", 0))
+    return int(line_of(key)) if line_of else int(getattr(owner, "line", fallback))
 
 
 def _bound(raw: Any, file: str, line: int, key: str) -> Decimal | None:
@@ -182,7 +182,7 @@ def parse_field(name: str, raw: Any, file: str, line: int, locale: str) -> Field
         sub = spec.get("fields")
         if not isinstance(sub, Mapping) or not sub:
             raise SceneError(f"contract field '{name}': a list declares the `fields:` of its items", file, line)
-        items = tuple(parse_field(str(k), v, file, _line(sub, k), locale) for k, v in sub.items())
+        items = tuple(parse_field(str(k), v, file, _line(sub, k, line), locale) for k, v in sub.items())
     elif "fields" in spec:
         raise SceneError(f"contract field '{name}': only a list has `fields:`", file, line)
     numeric_keys = {"min", "max", "gt", "lt"} & set(spec)
@@ -211,25 +211,28 @@ def parse_field(name: str, raw: Any, file: str, line: int, locale: str) -> Field
 
 def parse_contract(data: Mapping[str, Any], file: str, line: int, locale: str) -> DataContract:
     """A `contract:` mapping (field -> type or spec) as a DataContract; SceneError with file:line."""
-    fields = tuple(parse_field(str(k), v, file, _line(data, k), locale) for k, v in data.items())
+    fields = tuple(parse_field(str(k), v, file, _line(data, k, line), locale) for k, v in data.items())
     names = [f.name for f in fields]
     for a in names:
         for b in names:
             if b.startswith(a + "."):
                 raise SceneError(f"contract fields '{a}' and '{b}' overlap: declare only the leaves", file,
-                                 _line(data, b))
+                                 _line(data, b, line))
     return DataContract(fields=fields, locale=locale, file=file, line=line)
 
 
 # ---- reading a record by its contract ---------------------------------------------------------
 
 
+# Control characters (Cc but tab and newline), lone surrogates and private-use code points.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U0010ffff]")
+
+
 def _bad_text(value: str) -> str | None:
     """Why a text may not reach drawing or speech, or None when it may."""
-    for ch in value:
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\n\t":
-            return "text without control characters"
-    if "{{" in value or "{%" in value or "{#" in value:
+    if _CONTROL.search(value):
+        return "text without control characters"
+    if "{" in value and ("{{" in value or "{%" in value or "{#" in value):
         return "text without template syntax"
     return None
 
@@ -408,9 +411,11 @@ def _convert(spec: FieldSpec, value: Any, record_id: str, where: str, locale: st
 
 
 def _get(record: Mapping[str, Any], dotted: str) -> Any:
+    if "." not in dotted:
+        return record.get(dotted)
     node: Any = record
     for part in dotted.split("."):
-        if not isinstance(node, Mapping):
+        if not isinstance(node, dict | Mapping):
             return None
         node = node.get(part)
     return node
@@ -438,7 +443,7 @@ def _drop(record: dict[str, Any], dotted: str) -> None:
 
 def _convert_fields(specs: Sequence[FieldSpec], record: Mapping[str, Any], record_id: str, prefix: str,
                     locale: str, problems: list[RecordProblem]) -> dict[str, Any]:
-    out = _untyped(record, record_id, prefix.rstrip("."), problems, declared=specs)
+    out = _untyped(record, record_id, prefix.rstrip("."), problems, _declared_tree(specs))
     for spec in specs:
         raw = _get(record, spec.name)
         where = prefix + spec.name
@@ -459,23 +464,48 @@ def _convert_fields(specs: Sequence[FieldSpec], record: Mapping[str, Any], recor
     return out
 
 
+_Tree = dict[str, Any]  # key -> sub-tree of declared names below it, or None for a declared leaf
+_TREES: dict[int, tuple[Sequence[FieldSpec], _Tree]] = {}
+
+
+def _declared_tree(specs: Sequence[FieldSpec]) -> _Tree:
+    """The declared dotted names as a tree, built once per contract (cached by identity)."""
+    cached = _TREES.get(id(specs))
+    if cached is not None and cached[0] is specs:
+        return cached[1]
+    tree: _Tree = {}
+    for spec in specs:
+        node = tree
+        parts = spec.name.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = None
+    _TREES[id(specs)] = (specs, tree)
+    return tree
+
+
 def _untyped(value: Any, record_id: str, where: str, problems: list[RecordProblem],
-             declared: Sequence[FieldSpec] = ()) -> Any:
-    """A copy with blank strings dropped (missing) and NaN, infinity, control characters refused."""
-    if isinstance(value, Mapping):
-        skip = {spec.name for spec in declared}
+             declared: _Tree | None = None) -> Any:
+    """A copy with blank strings dropped (missing) and NaN, infinity, control characters refused.
+
+    Fields in `declared` are left out: their declared type converts them.
+    """
+    if isinstance(value, dict | Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            path = f"{where}.{key}" if where else str(key)
-            if any(name == str(key) or name.startswith(f"{key}.") for name in skip):
-                if isinstance(item, Mapping) and str(key) not in skip:
-                    inner = [FieldSpec(name=n[len(str(key)) + 1:], kind="text") for n in skip
-                             if n.startswith(f"{key}.")]
-                    out[str(key)] = _untyped(item, record_id, path, problems, inner)
+            key = str(key)
+            path = f"{where}.{key}" if where else key
+            if declared is not None and key in declared:
+                below = declared[key]
+                if below is not None and isinstance(item, dict | Mapping):
+                    out[key] = _untyped(item, record_id, path, problems, below)
                 continue  # declared: converted by its type
             converted = _untyped(item, record_id, path, problems)
             if converted is not None:
-                out[str(key)] = converted
+                out[key] = converted
         return out
     if isinstance(value, list | tuple):
         return [_untyped(item, record_id, f"{where}[{i}]", problems) for i, item in enumerate(value)]
@@ -583,3 +613,69 @@ def _path_of(node: Any, aliases: Mapping[str, str]) -> str | None:
         else:
             return None
 
+
+
+@dataclass(frozen=True, slots=True)
+class ExportCheck:
+    """What checking a whole export against a contract found."""
+
+    records: int
+    bad_records: int
+    problems: tuple[RecordProblem, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "records": self.records, "bad_records": self.bad_records, "good_records": self.records - self.bad_records,
+            "problems": [{"record": p.record_id, "field": p.field, "expected": p.expected, "found": p.found,
+                          "message": p.message()} for p in self.problems],
+        }
+
+
+def check_export(contract: DataContract | None, records: Sequence[Any],
+                 defaults: Mapping[str, Any] | None = None) -> ExportCheck:
+    """Every record of an export read by the contract: each problem, named by record and field.
+
+    A record without an id is named by its position (#3); an id seen twice is a problem too.
+    """
+    problems: list[RecordProblem] = []
+    bad = 0
+    seen: set[str] = set()
+    for n, record in enumerate(records, start=1):
+        found: list[RecordProblem] = []
+        if isinstance(record, Mapping):
+            if defaults:
+                record = with_defaults(record, defaults)
+            _, found = check_record(contract, record, f"#{n}")
+            rid = record_id_of(record, "")
+            if not rid:
+                found.insert(0, RecordProblem(f"#{n}", "id", "a customer id", shown(record.get("id"))))
+            elif rid in seen:
+                found.insert(0, RecordProblem(rid, "id", "an id used once", f"{rid!r} again (record #{n})"))
+            seen.add(rid)
+        else:
+            found = [RecordProblem(f"#{n}", "(record)", "a record (mapping)", shown(record))]
+        if found:
+            bad += 1
+            problems.extend(found)
+    return ExportCheck(records=len(records), bad_records=bad, problems=tuple(problems))
+
+
+def with_defaults(record: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the record with the story's `defaults:` filled where a field is missing or blank."""
+    import copy
+
+    data = copy.deepcopy(dict(record))
+    for dotted, value in defaults.items():
+        parts = dotted.split(".")
+        node = data
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                break
+            node = child
+        else:
+            if _missing(node.get(parts[-1])):
+                node[parts[-1]] = value
+    return data

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from smartvideo.errors import SmartVideoError, TemplateDataError
-from smartvideo.render.contract import RecordRejected, read_record
+from smartvideo.render.contract import RecordRejected, read_record, with_defaults
 from smartvideo.render.formatting import format_number
 from smartvideo.render.plan import (
     Background,
@@ -80,33 +80,13 @@ def pick_variant(story: StorySpec, customer_id: str, wanted: str | None = None) 
     return story.variants[-1]
 
 
-def _set_default(data: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        elif not isinstance(child, dict):
-            return
-        node = child
-    current = node.get(parts[-1])
-    if current is None or (isinstance(current, str) and not current.strip()):
-        node[parts[-1]] = value
-
-
 def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
     """The record read by the story's contract, its defaults filled in: the one conversion path.
 
     CLI renders, on-click renders, agent pushes, campaigns and check-data all come through here;
     a record that breaks the contract is a RecordRejected naming the record and the field.
     """
-    import copy
-
-    data = copy.deepcopy(dict(record))
-    for dotted, value in story.defaults.items():
-        _set_default(data, dotted, value)
-    return read_record(story.contract, data)
+    return read_record(story.contract, with_defaults(record, story.defaults))
 
 
 def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

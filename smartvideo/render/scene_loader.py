@@ -493,7 +493,7 @@ def _contract(root: Path, data: LineDict, locale: str) -> DataContract:
         fields = schema.get("fields", schema) if isinstance(schema.get("fields"), LineDict) else schema
         return parse_contract(fields, fields.file, fields.line, locale)
     contract = _mapping(data, "contract")
-    return parse_contract(contract, contract.file, contract.line, locale)
+    return parse_contract(contract, data.file, data.line_of("contract"), locale)
 
 
 # ---- the whole library ----------------------------------------------------------------------
