@@ -207,3 +207,36 @@ def test_planning_a_story_without_contract_names_the_customer_and_fields_not_exc
         render_text("{{ a.used / a.total }}", {"a": {"used": 1, "total": 0}}, Where("s.yaml", 4))
     assert str(caught.value) == ("s.yaml:4: cannot compute this text: it divides by zero (it reads a.total, "
                                  "a.used; declare their types and bounds in the story's contract)")
+
+
+def _sample(name="customers.json", index=0):
+    import json
+
+    return json.loads((ROOT / "data" / name).read_text())[index]
+
+
+def test_a_credit_bill_reads_as_money_back_on_screen_and_in_the_voice(lib):
+    rec = _sample()
+    rec["bill"]["total"] = -20.5
+    drawn, spoken = plan_texts(lib, "first_bill", rec)
+    assert "Hi Anna, this month you get back" in drawn and "€20.50" in drawn
+    assert "€143.30 less than last month" in drawn
+    assert any("This month you get 20 euros and 50 cents back, that is 143 euros and 30 cents less" in s
+               for s in spoken)
+    assert not any("-" in t and "€" in t for t in drawn) and not any("minus" in s for s in spoken)
+
+
+def test_a_cheaper_offer_reads_less_not_minus_more(lib):
+    rec = _sample()
+    rec["offer"]["price"] = 12
+    drawn, spoken = plan_texts(lib, "upgrade_offer", rec)
+    assert "You pay €5.50 less a month and get 15 GB more data" in drawn
+    assert any("you pay 5 euros and 50 cents less a month" in s for s in spoken)
+
+
+def test_dutch_credit_bill(lib):
+    rec = _sample("klanten.json")
+    rec["bill"]["total"] = "-20,50"
+    drawn, spoken = plan_texts(lib, "rekening_nl", rec)
+    assert "Hoi Sanne, deze maand krijgt u terug" in drawn and "€\xa020,50" in drawn
+    assert any("Deze maand krijgt u 20 euro en 50 cent terug" in s for s in spoken)
