@@ -240,3 +240,36 @@ def test_dutch_credit_bill(lib):
     drawn, spoken = plan_texts(lib, "rekening_nl", rec)
     assert "Hoi Sanne, deze maand krijgt u terug" in drawn and "€\xa020,50" in drawn
     assert any("Deze maand krijgt u 20 euro en 50 cent terug" in s for s in spoken)
+
+
+def _pusher(lib, tmp_path, rec):
+    from smartvideo.agents.push import VideoPusher
+    from smartvideo.invitations.settings import DeliverySettings
+
+    return VideoPusher(engine=None, secret="s" * 40, public_url="http://x.example", link_ttl="7d", library=lib,
+                       record_lookup=lambda story, customer: rec, click_context=lambda story, record: {},
+                       delivery=DeliverySettings.from_env(tmp_path, {}))
+
+
+def test_an_agent_push_refuses_a_bad_record_naming_the_field(lib, tmp_path):
+    from smartvideo.agents.errors import PushRejected
+    from smartvideo.agents.push import PushRequest
+
+    rec = _sample()
+    rec["bill"]["lines"][2]["amount"] = "NaN"
+    with pytest.raises(PushRejected) as caught:
+        _pusher(lib, tmp_path, rec).check(PushRequest(customer_id="C1001", story="first_bill"))
+    assert caught.value.reason == "customer C1001: bill.lines[2].amount: expected money, got 'NaN'"
+
+
+def test_a_campaign_rows_contact_details_are_read_by_the_contract(lib, tmp_path):
+    from smartvideo.agents.errors import PushRejected
+    from smartvideo.agents.push import PushRequest
+
+    pusher = _pusher(lib, tmp_path, _sample())
+    record = pusher.check(PushRequest(customer_id="C1001", story="first_bill", channel="sms",
+                                      contact_record={"customer": {"phone": "+31 6 1234 5678"}}))
+    assert record["customer"]["phone"] == "+31612345678"
+    with pytest.raises(PushRejected, match="customer C1001: customer.phone: expected phone number"):
+        pusher.check(PushRequest(customer_id="C1001", story="first_bill", channel="sms",
+                                 contact_record={"customer": {"phone": "0612345678"}}))

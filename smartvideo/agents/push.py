@@ -216,7 +216,10 @@ class VideoPusher:
             raise PushRejected(str(exc), "customer_id") from None
         self._check_record_fits(request, record)
         if request.contact_record is not None:
-            record = _overlay(record, request.contact_record)
+            try:  # a campaign row's contact details are read by the same contract (E.164 phone, email)
+                record = story_record(story, _overlay(record, request.contact_record))
+            except RecordRejected as exc:
+                raise PushRejected(str(exc), "customer_id") from None
         if request.channel != "none":
             try:
                 contact_for(record, request.channel)
