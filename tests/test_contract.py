@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smartvideo.errors import SceneError
+from smartvideo.errors import SceneError, TemplateDataError
 from smartvideo.render.contract import (
     RecordRejected,
     check_export,
@@ -273,3 +273,25 @@ def test_a_campaign_rows_contact_details_are_read_by_the_contract(lib, tmp_path)
     with pytest.raises(PushRejected, match="customer C1001: customer.phone: expected phone number"):
         pusher.check(PushRequest(customer_id="C1001", story="first_bill", channel="sms",
                                  contact_record={"customer": {"phone": "0612345678"}}))
+
+
+@pytest.mark.parametrize("name", ["山田", "김민수", "ひかり", "مريم", "שרה", "Ζωή", "Мария", "Łucja", "Anna 👍🏽", "😀 Bo"])
+def test_names_in_every_shipped_script_are_drawn_not_dropped(lib, name):
+    from smartvideo.render.drawing.fonts import missing_glyphs
+
+    rec = _sample()
+    rec["customer"]["first_name"] = name
+    plan = plan_video(lib, PlanInputs(story_id="first_bill", record=rec, device=PROFILES["landscape"]),
+                      lambda text, profile: 2.0, lambda path: "")
+    layer = next(layer for scene in plan.scenes for layer in scene.layers if layer.text and "this month" in layer.text)
+    assert name in layer.text
+    assert missing_glyphs(layer.text, (layer.style.font, *layer.style.fallback_fonts)) == ""
+
+
+def test_a_character_no_font_has_is_refused_naming_the_field(lib):
+    rec = _sample()
+    rec["bill"]["lines"][1]["name"] = "Roaming \u0378"
+    with pytest.raises(TemplateDataError, match=r"^customer C1001: \S*scenes/bill_breakdown.yaml:\d+: bill.lines.name: "
+                                                r"no font can draw '\u0378' \(U\+0378\)"):
+        plan_video(lib, PlanInputs(story_id="first_bill", record=rec, device=PROFILES["landscape"], variant="A"),
+                   lambda text, profile: 2.0, lambda path: "")

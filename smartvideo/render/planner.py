@@ -17,6 +17,7 @@ from typing import Any
 
 from smartvideo.errors import SmartVideoError, TemplateDataError
 from smartvideo.render.contract import RecordRejected, read_record, with_defaults
+from smartvideo.render.drawing.fonts import chain, installed_fallbacks, missing_glyphs
 from smartvideo.render.formatting import format_number
 from smartvideo.render.plan import (
     Background,
@@ -129,7 +130,7 @@ def _style(theme: ThemeSpec, layer: LayerSpec, lib: Library, device: DeviceProfi
     max_size = max(10, round(spec.size * min(device.width, device.height)))
     return TextStyle(
         font=str(lib.path(theme.fonts[spec.font])),
-        fallback_fonts=tuple(str(lib.path(p)) for p in theme.fallback_fonts),
+        fallback_fonts=(*(str(lib.path(p)) for p in theme.fallback_fonts), *installed_fallbacks()),
         color=theme.color(spec.color),
         max_size=max_size,
         min_size=max(10, round(max_size * 0.35)),
@@ -148,6 +149,56 @@ def _number_value(text: str, where: Where) -> float:
         return float(cleaned)
     except ValueError:
         raise TemplateDataError(f"{where.file}:{where.line}: a number layer needs a number, got '{text}'") from None
+
+
+def _check_glyphs(text: str, style: TextStyle, layer: LayerSpec, context: Mapping[str, Any]) -> None:
+    """Refuse, naming the field, a text with characters no font in the chain can draw."""
+    missing = missing_glyphs(text, chain(style))
+    if not missing:
+        return
+    shown = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing[:3])
+    field = next((path for path in _data_paths(layer) if any(ch in _text_at(context, path) for ch in missing)),
+                 None)
+    where = f"{layer.where.file}:{layer.where.line}: "
+    what = f"{field}: " if field else ""
+    raise TemplateDataError(f"{where}{what}no font can draw {shown}; the text would lose it on screen")
+
+
+def _data_paths(layer: LayerSpec) -> list[str]:
+    from jinja2 import TemplateSyntaxError
+
+    from smartvideo.render.contract import template_references
+
+    sources = [(layer.chart.items, True)] if layer.chart else [(layer.content, False)]
+    paths: list[str] = []
+    for source, expression in sources:
+        try:
+            paths.extend(template_references(source, expression))
+        except TemplateSyntaxError:  # reported where the scene is loaded; here only the field name is lost
+            continue
+    if layer.chart:
+        paths = [f"{p}.{layer.chart.label}" for p in paths]
+    return paths
+
+
+def _text_at(context: Mapping[str, Any], dotted: str) -> str:
+    """Every text at a dotted path (list items included), joined: to find which field holds a character."""
+    nodes: list[Any] = [context]
+    for part in dotted.split("."):
+        nxt: list[Any] = []
+        for node in nodes:
+            if isinstance(node, list | tuple):
+                nxt.extend(item.get(part) for item in node if isinstance(item, Mapping))
+            elif isinstance(node, Mapping):
+                nxt.append(node.get(part))
+        nodes = nxt
+    flat: list[str] = []
+    for node in nodes:
+        if isinstance(node, list | tuple):
+            flat.extend(str(v) for v in node)
+        elif isinstance(node, str):
+            flat.append(node)
+    return "\n".join(flat)
 
 
 def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
@@ -197,6 +248,8 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
     style = _style(theme, layer, lib, device)
     if layer.kind == "chart":
         items = _chart_items(layer, context, theme, story.locale, story.currency)
+        for item in items:
+            _check_glyphs(item.label, style, layer, context)
         return dataclasses.replace(base, style=style, chart_kind=layer.chart.kind if layer.chart else "bars",
                                    chart_items=items)
     text = render_text(layer.content, context, layer.where)
@@ -206,6 +259,7 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
                                    text=format_number(value, layer.number_format, story.locale, story.currency))
     if not text.strip():
         raise TemplateDataError(f"{layer.where.file}:{layer.where.line}: the {layer.kind} text came out empty")
+    _check_glyphs(text, style, layer, context)
     return dataclasses.replace(base, style=style, text=text)
 
 
