@@ -275,7 +275,8 @@ def test_a_campaign_rows_contact_details_are_read_by_the_contract(lib, tmp_path)
                                  contact_record={"customer": {"phone": "0612345678"}}))
 
 
-@pytest.mark.parametrize("name", ["山田", "김민수", "ひかり", "مريم", "שרה", "Ζωή", "Мария", "Łucja", "Anna 👍🏽", "😀 Bo"])
+@pytest.mark.parametrize("name", [
+    "山田", "김민수", "ひかり", "مريم", "שרה", "Ζωή", "Мария", "Łucja", "Anna 👍🏽", "😀 Bo"])
 def test_names_in_every_shipped_script_are_drawn_not_dropped(lib, name):
     from smartvideo.render.drawing.fonts import missing_glyphs
 

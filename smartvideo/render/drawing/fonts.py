@@ -79,9 +79,9 @@ def missing_glyphs(text: str, paths: tuple[str, ...]) -> str:
         if ch in ("\n", " ") or ch.isspace() or _ignorable(ch) or _font_for(ch, paths) is not None:
             continue
         alternatives = (_SUBSTITUTES.get(ch, ""), unicodedata.normalize("NFKD", ch))
-        if not any(alt and all(_font_for(c, paths) is not None for c in alt) for alt in alternatives):
-            if ch not in missing:
-                missing.append(ch)
+        drawable = any(alt and all(_font_for(c, paths) is not None for c in alt) for alt in alternatives)
+        if not drawable and ch not in missing:
+            missing.append(ch)
     return "".join(missing)
 
 
@@ -128,12 +128,12 @@ def _at_least_regular(font: ImageFont.FreeTypeFont) -> None:
         axes = font.get_variation_axes()
     except (OSError, AttributeError):
         return  # not a variable font, or FreeType built without variations
-    values = []
+    values: list[float] = []
     for axis in axes:
-        name = axis.get("name")
-        default = axis.get("default", axis["minimum"])
-        if name in (b"Weight", "Weight"):
-            default = min(max(default, 400), axis["maximum"])
+        low, high = float(axis["minimum"] or 0), float(axis["maximum"] or 0)
+        default = float(axis.get("default") or low)
+        if axis.get("name") in (b"Weight", "Weight"):
+            default = min(max(default, 400.0), high)
         values.append(default)
     try:
         font.set_variation_by_axes(values)
