@@ -307,7 +307,10 @@ def _number(value: Any, spec: FieldSpec, locale: str) -> tuple[Any, str | None]:
     if spec.kind == "integer" and number != number.to_integral_value():
         return None, "integer"
     if spec.kind == "money":
-        number = number.quantize(_CENT, rounding=ROUND_HALF_UP)
+        try:
+            number = number.quantize(_CENT, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than any bill holds
+            return None, "money"
     why = _bounds(number, spec)
     if why:
         return None, why
