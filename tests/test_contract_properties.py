@@ -30,7 +30,8 @@ _LETTERS = st.one_of(
     st.sampled_from("ÀÉÎÕÜçñøåŁłŚźŻğİş"), st.characters(min_codepoint=0x3B1, max_codepoint=0x3C9),
     st.characters(min_codepoint=0x410, max_codepoint=0x44F), st.characters(min_codepoint=0x627, max_codepoint=0x64A),
     st.characters(min_codepoint=0x5D0, max_codepoint=0x5EA), st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5),
-    st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3), st.characters(min_codepoint=0x3041, max_codepoint=0x3096),
+    st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3),
+    st.characters(min_codepoint=0x3041, max_codepoint=0x3096),
 )
 NAMES = st.tuples(st.lists(_LETTERS, min_size=1, max_size=12), st.sampled_from(["", " 😀", "-Anne", " 👍🏽"])).map(
     lambda parts: "".join(parts[0]) + parts[1])
