@@ -296,3 +296,17 @@ def test_a_character_no_font_has_is_refused_naming_the_field(lib):
                                                 r"no font can draw '\u0378' \(U\+0378\)"):
         plan_video(lib, PlanInputs(story_id="first_bill", record=rec, device=PROFILES["landscape"], variant="A"),
                    lambda text, profile: 2.0, lambda path: "")
+
+
+def test_a_large_export_checked_in_worker_processes_finds_the_same_problems():
+    from smartvideo.bench.check_data import synthetic_rows
+    from smartvideo.data_sources import _nest
+
+    lib = load_library(ROOT)
+    story = lib.story("first_bill")
+    records = [_nest(row) for row in synthetic_rows(12_000)]
+    records[5] = dict(records[5], id=records[4]["id"])
+    one = check_export(story.contract, records, story.defaults)
+    two = check_export(story.contract, records, story.defaults, processes=2)
+    assert one == two
+    assert one.bad_records == 241 and one.problems[0].field == "id"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def cmd_check_data(args: argparse.Namespace) -> int:
     lib = load_library(find_content_root(args.root))
     story = lib.story(args.story)
     records = read_records(Path(args.data))
-    result = check_export(story.contract, records, story.defaults)
+    result = check_export(story.contract, records, story.defaults, processes=max(1, args.processes))
     plan_messages: list[str] = []
     if args.plan:
         plan_messages = _plan_problems(lib, story.id, records, {p.record_id for p in result.problems})
@@ -76,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--story", required=True)
     p.add_argument("--data", required=True, help="customer records: JSON, YAML or CSV")
     p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--processes", type=int, default=len(os.sched_getaffinity(0)),
+                   help="worker processes for large exports (default: the CPUs this process may use)")
     p.add_argument("--plan", action="store_true",
                    help="also plan each good record (templates, charts), slower; nothing is rendered")
     p.set_defaults(func=cmd_check_data)

@@ -634,29 +634,59 @@ class ExportCheck:
         }
 
 
+def _check_one(contract: DataContract | None, record: Any, n: int,
+               defaults: Mapping[str, Any] | None) -> tuple[str, list[RecordProblem]]:
+    """(the record's id, or '' when it has none; its problems) for record number n of an export."""
+    if not isinstance(record, Mapping):
+        return "", [RecordProblem(f"#{n}", "(record)", "a record (mapping)", shown(record))]
+    if defaults:
+        record = with_defaults(record, defaults)
+    _, found = check_record(contract, record, f"#{n}")
+    return record_id_of(record, ""), found
+
+
+# The export a forked worker checks a slice of: set before the pool forks, so records are not pickled.
+_FORKED: tuple[DataContract | None, Sequence[Any], Mapping[str, Any] | None] | None = None
+
+
+def _check_slice(bounds: tuple[int, int]) -> list[tuple[str, list[RecordProblem]]]:
+    assert _FORKED is not None
+    contract, records, defaults = _FORKED
+    return [_check_one(contract, records[i], i + 1, defaults) for i in range(*bounds)]
+
+
 def check_export(contract: DataContract | None, records: Sequence[Any],
-                 defaults: Mapping[str, Any] | None = None) -> ExportCheck:
+                 defaults: Mapping[str, Any] | None = None, processes: int = 1) -> ExportCheck:
     """Every record of an export read by the contract: each problem, named by record and field.
 
     A record without an id is named by its position (#3); an id seen twice is a problem too.
+    processes > 1 checks slices of a large export in forked worker processes (CLI and bench only:
+    forking a process that runs threads is unsafe).
     """
+    global _FORKED
+    if processes > 1 and len(records) >= 10_000:
+        import multiprocessing
+
+        step = -(-len(records) // (processes * 4))
+        slices = [(i, min(i + step, len(records))) for i in range(0, len(records), step)]
+        _FORKED = (contract, records, defaults)
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                results = [one for part in pool.map(_check_slice, slices) for one in part]
+        finally:
+            _FORKED = None
+    else:
+        results = [_check_one(contract, record, n, defaults) for n, record in enumerate(records, start=1)]
     problems: list[RecordProblem] = []
     bad = 0
     seen: set[str] = set()
-    for n, record in enumerate(records, start=1):
-        found: list[RecordProblem] = []
-        if isinstance(record, Mapping):
-            if defaults:
-                record = with_defaults(record, defaults)
-            _, found = check_record(contract, record, f"#{n}")
-            rid = record_id_of(record, "")
+    for n, (rid, found) in enumerate(results, start=1):
+        if isinstance(records[n - 1], Mapping):
             if not rid:
-                found.insert(0, RecordProblem(f"#{n}", "id", "a customer id", shown(record.get("id"))))
+                found.insert(0, RecordProblem(f"#{n}", "id", "a customer id", shown(records[n - 1].get("id"))))
             elif rid in seen:
                 found.insert(0, RecordProblem(rid, "id", "an id used once", f"{rid!r} again (record #{n})"))
             seen.add(rid)
-        else:
-            found = [RecordProblem(f"#{n}", "(record)", "a record (mapping)", shown(record))]
         if found:
             bad += 1
             problems.extend(found)
