@@ -42,6 +42,7 @@ class AppConfig:
     render_time_limit: int = 300  # hard limit per render job (seconds)
     analyst_key: str = ""  # key for /reports (header X-Analyst-Key or login)
     x264_preset: str = "ultrafast"
+    frame_ancestors: str = "'self'"  # CSP sources allowed to embed the pages ("'none'", "https://portal.example")
 
     @property
     def production(self) -> bool:

@@ -28,6 +28,7 @@ from smartvideo.render.audio_track import MusicBed, PlacedVoice, build_audio_tra
 from smartvideo.render.background_plates import plate_for
 from smartvideo.render.captions import build_webvtt
 from smartvideo.render.devices import device_profile
+from smartvideo.render.interactive import player_extras
 from smartvideo.render.plan import DeviceProfile, PlannedScene, RenderPlan
 from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context
 from smartvideo.render.scene_encoder import encode_scene
@@ -240,6 +241,7 @@ class Renderer:
         write_atomic(captions, build_webvtt(caption_cues(plan)))
         manifest = output.with_suffix(".json")
         write_atomic(manifest, json.dumps(manifest_of(plan), indent=2))
+        write_atomic(player_file(output), json.dumps(player_extras(plan)))
         if scene_sink:
             scene_sink.finished(plan)
         timings["assemble"] = time.perf_counter() - t3
@@ -301,6 +303,11 @@ def caption_cues(plan: RenderPlan) -> list[tuple[float, float, str]]:
     """(start, end, text) of every voice line, in video time."""
     return [(s.start + s.voice.offset, s.start + s.voice.offset + s.voice.duration, s.voice.text)
             for s in plan.scenes if s.voice]
+
+
+def player_file(video: Path) -> Path:
+    """The player's side file next to a video: chapters and the call to action (interactive.py)."""
+    return video.with_suffix(".player.json")
 
 
 def manifest_of(plan: RenderPlan) -> dict[str, Any]:
