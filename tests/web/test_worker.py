@@ -39,3 +39,40 @@ def test_a_worker_killed_mid_render_leaves_no_half_file_and_another_worker_deliv
         assert container.duration / av.time_base > 2.0
     response = client.get(status["video"], headers={"Range": "bytes=100-199"})
     assert response.status_code == 206 and len(response.data) == 100
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_a_killed_workers_job_is_taken_over_by_its_lease_not_the_brokers_10_minute_timeout(  # noqa: ANN001
+        web_config, redis_url, worker_factory, make_link) -> None:
+    from smartvideo.web.app_factory import create_app
+
+    app = create_app({**web_config, "broker_url": redis_url})
+    client = app.test_client()
+    # The broker would redeliver only after 600 s: anything sooner is the lease takeover.
+    first = worker_factory(SMARTVIDEO_VISIBILITY_TIMEOUT="600")
+    link = make_link(app, customer="T3")
+    client.get(f"/v/{link.token}?device=square")
+    wait_for_status(client, link.token, {"rendering"}, device="square", timeout=60)
+    first.kill()
+    worker_factory(SMARTVIDEO_VISIBILITY_TIMEOUT="600")
+
+    # The open page's polls notice the lease ran out (<= 15 s) and queue the job again.
+    status = wait_for_status(client, link.token, {"ready", "failed"}, device="square", timeout=60)
+    assert status["status"] == "ready"
+    assert client.post(f"/v/{link.token}/retry?device=square").get_json()["status"] == "ready"
+    app.extensions["smartvideo"].close()
+
+
+@pytest.mark.slow
+def test_a_rendering_row_without_a_live_worker_is_taken_over_in_embedded_mode(embedded_app, make_link) -> None:  # noqa: ANN001
+    from smartvideo.jobs import render_rows
+
+    # What a server killed mid-render leaves behind: a `rendering` row and no lease (a new process).
+    link = make_link(embedded_app, customer="T2")
+    key = job_key(link.id, "lite")
+    render_rows.mark_queued(embedded_app.extensions["smartvideo"].engine, key, link.id, link.story, "lite", None)
+    render_rows.mark_rendering(embedded_app.extensions["smartvideo"].engine, key, progress=0.4)
+    client = embedded_app.test_client()
+    assert client.get(f"/v/{link.token}/status?device=lite").get_json()["status"] == "queued"
+    assert wait_for_status(client, link.token, {"ready", "failed"}, timeout=90)["status"] == "ready"
