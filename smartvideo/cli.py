@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="run the benchmarks; prints JSON lines")
     bench.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
-    bench.add_argument("--only", help="comma-separated figure groups: render,moviepy,click,analytics")
+    bench.add_argument("--only", help="comma-separated figure groups: render,moviepy,click,analytics,browser")
     bench.set_defaults(func=cmd_bench)
 
     import importlib
