@@ -217,7 +217,8 @@ def bench_browser(runs: int = 5, root: Path | None = None) -> list[dict[str, Any
             if kind not in values:
                 continue
             p95 = round(percentile(values[kind], 0.95), 3)
-            figures.append(emit(f"browser_{name}_{case}_s", values[kind], "s", p95=p95, story=STORY, browser="headless Chromium", server="smartvideo serve (embedded)",
+            figures.append(emit(f"browser_{name}_{case}_s", values[kind], "s", p95=p95, story=STORY,
+                                browser="headless Chromium", server="smartvideo serve (embedded)",
                                 kind="new customer, static scenes warm" if "prerendered" not in case
                                 else "link already rendered (MP4)"))
     return figures
