@@ -58,10 +58,10 @@ TIMING_PROBE = """
   });
 })();
 """
-PHONE = {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2.6, "is_mobile": True, "has_touch": True,
+PHONE: dict[str, Any] = {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2.6, "is_mobile": True, "has_touch": True,
          "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
                        "Chrome/130.0.0.0 Mobile Safari/537.36"}
-DESKTOP = {"viewport": {"width": 1366, "height": 768},
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1366, "height": 768},
            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                          "Chrome/130.0.0.0 Safari/537.36"}
 
@@ -165,7 +165,7 @@ def bench_browser(runs: int = 5, root: Path | None = None) -> list[dict[str, Any
     from smartvideo.storage.database import engine_for
 
     real_root = find_content_root(root)
-    devices = {"landscape": DESKTOP, "portrait": PHONE}
+    devices: dict[str, dict[str, Any]] = {"landscape": DESKTOP, "portrait": PHONE}
     timings: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="sv-browser-") as tmp:
         folder = Path(tmp)
