@@ -150,7 +150,7 @@ def run_render_job(ctx: JobContext, job: RenderJob) -> str:
                 RenderRequest(story=link.story, customer=link.customer_id, output=files.video.resolve(),
                               device=job.device, variant=link.variant, click=job.click),
                 progress=_ProgressWriter(ctx, job.key, started),
-                scene_sink=HlsWriter(files.hls_dir),
+                scene_sink=HlsWriter(files.hls_dir, ctx.renderer.settings.cache_dir),
             )
         plan = result.plan
         render_rows.mark_ready(ctx.engine, job.key, plan.duration, plan.scene_bounds(), plan.variant)
