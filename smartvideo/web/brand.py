@@ -46,6 +46,20 @@ def brand_for(story_id: str | None) -> Brand | None:
     return Brand(name=theme.id.replace("_", " ").title(), css=url_for("brand.stylesheet", theme=theme.id), logo=logo)
 
 
+def house_brand() -> Brand | None:
+    """The brand for pages that cannot know the story (an unknown or expired link): the content's
+    theme when it has exactly one, else the neutral look."""
+    try:
+        themes = services().renderer.library.themes
+    except Exception:  # noqa: BLE001 - an error page must render even when the content does not load
+        return None
+    if len(themes) != 1:
+        return None
+    theme = next(iter(themes.values()))
+    logo = url_for("brand.logo", theme=theme.id) if theme.logo else None
+    return Brand(name=theme.id.replace("_", " ").title(), css=url_for("brand.stylesheet", theme=theme.id), logo=logo)
+
+
 def theme_css(theme: ThemeSpec) -> str:
     """`:root` variables from the theme's colours (only well-formed hex colours are written)."""
     lines = []

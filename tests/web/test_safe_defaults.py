@@ -64,3 +64,14 @@ def test_request_log_lines_name_the_link_not_the_token(embedded_app, make_link, 
     lines = [r.getMessage() for r in caplog.records if r.name == "smartvideo.requests"]
     assert any(f"[link {link.id}]" in line and " 200 " in line for line in lines), lines
     assert not any(link.token in r.getMessage() for r in caplog.records)
+
+
+def test_pages_wear_the_storys_brand_logo_and_colours(embedded_app, make_link) -> None:  # noqa: ANN001
+    client = embedded_app.test_client()
+    html = client.get(f"/v/{make_link(embedded_app).token}?device=lite").get_data(as_text=True)
+    assert 'href="/brand/nova.css"' in html and 'src="/brand/nova/logo"' in html
+    assert "--navy: #0B1F4B;" in client.get("/brand/nova.css").get_data(as_text=True)
+    assert client.get("/brand/nova/logo").mimetype == "image/png"
+    assert client.get("/brand/nope.css").status_code == 404
+    error_page = client.get("/v/forged-token").get_data(as_text=True)
+    assert 'src="/brand/nova/logo"' in error_page  # one theme in the content: the house brand
