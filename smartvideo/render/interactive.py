@@ -30,6 +30,9 @@ class CallToAction:
     url: str
     label: str
     start: float  # seconds from video start
+    # Where the drawn button is, as fractions of the frame (x, y, w, h): the link lies over it, so
+    # clicking the pixels follows the link. None: no cta layer, the player places its own button.
+    box: tuple[float, float, float, float] | None = None
 
 
 def chapters_of(plan: RenderPlan) -> tuple[Chapter, ...]:
@@ -47,7 +50,10 @@ def call_to_action(plan: RenderPlan) -> CallToAction | None:
     for scene in plan.scenes:
         for layer in scene.layers:
             if layer.kind == "cta" and layer.text.strip():
-                return CallToAction(plan.cta_url, layer.text.strip(), round(scene.start + layer.start, 3))
+                x, y, w, h = layer.box
+                box = (x / plan.device.width, y / plan.device.height, w / plan.device.width, h / plan.device.height)
+                return CallToAction(plan.cta_url, layer.text.strip(), round(scene.start + layer.start, 3),
+                                    tuple(round(v, 4) for v in box))  # type: ignore[arg-type]
     return CallToAction(plan.cta_url, DEFAULT_CTA_LABEL, plan.scenes[-1].start)
 
 

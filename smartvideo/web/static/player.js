@@ -160,6 +160,14 @@
       link.textContent = cta.label;
     });
     endcardCta.hidden = false;
+    if (cta.box && cta.box.length === 4) {
+      // Over the button drawn in the video: the pixels themselves become the link.
+      ctaLink.classList.add("over-drawn");
+      ctaLink.style.left = (cta.box[0] * 100) + "%";
+      ctaLink.style.top = (cta.box[1] * 100) + "%";
+      ctaLink.style.width = (cta.box[2] * 100) + "%";
+      ctaLink.style.height = (cta.box[3] * 100) + "%";
+    }
     showCta();
   }
 
