@@ -83,7 +83,8 @@ def _public_status(token: str, link: Link, device: DeviceProfile, status: dict[s
         extras = _extras(link, device)
         if extras.get("chapters"):
             public["chapters"] = url_for("player.chapters", token=token, device=device.name)
-            public["chapterList"] = [{"title": c["title"], "start": c["start"]} for c in extras["chapters"]]
+            public["chapterList"] = [{"title": c["title"], "start": c["start"], "scene": c["scene"]}
+                                     for c in extras["chapters"]]
         if extras.get("cta"):
             public["cta"] = extras["cta"]
     return public

@@ -121,7 +121,7 @@
     var track = document.createElement("track");
     track.kind = "chapters"; track.srclang = "en"; track.label = "Chapters"; track.src = status.chapters;
     video.appendChild(track);
-    status.chapterList.forEach(function (chapter, index) {
+    status.chapterList.forEach(function (chapter) {
       var item = document.createElement("li");
       var button = document.createElement("button");
       button.type = "button";
@@ -131,7 +131,7 @@
         video.currentTime = chapter.start;
         start();
         if (window.smartvideoBeacon && window.smartvideoBeacon.chapter) {
-          window.smartvideoBeacon.chapter(chapter.start, index);
+          window.smartvideoBeacon.chapter(chapter.start, chapter.scene);  // the scene the chapter starts
         }
       });
       item.appendChild(button);
