@@ -21,6 +21,7 @@ GROUPS: dict[str, str] = {
     "click": "smartvideo.bench.click:run",
     "analytics": "smartvideo.bench.analytics:run",
     "check_data": "smartvideo.bench.check_data:run",
+    "browser": "smartvideo.bench.browser:run",
 }
 
 

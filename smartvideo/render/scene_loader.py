@@ -260,7 +260,7 @@ def parse_layer(root: Path, data: Any, owner: LineList, index: int) -> LayerSpec
 
 
 _SCENE_KEYS = {"id", "duration", "background", "when", "layers", "voice", "padding", "voice_offset",
-               "min_duration", "description"}
+               "min_duration", "description", "title"}
 
 
 def parse_scene(root: Path, path: Path) -> SceneSpec:
@@ -288,6 +288,7 @@ def parse_scene(root: Path, path: Path) -> SceneSpec:
         voice_offset=_number(data, "voice_offset", 0.3, 0.0, 10.0) or 0.0,
         min_duration=_number(data, "min_duration", 2.0, 0.5, 60.0) or 2.0,
         voice_where=_where(data, "voice") if "voice" in data else None,
+        title=_text(data, "title", "") or "",
     )
 
 
