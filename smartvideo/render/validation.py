@@ -79,6 +79,9 @@ def validate_root(root: Path) -> list[SceneError]:
     lib, errors = collect_library(root)
     if not errors:
         errors.extend(check_story_data(lib))
+        from smartvideo.nba.decision_loader import collect_decisions  # decisions refer to stories
+
+        errors.extend(collect_decisions(lib)[1])
     if (root / "templates").is_dir():
         errors.extend(check_templates(root / "templates"))
     return sorted(errors, key=lambda e: (e.file or "", e.line or 0))
