@@ -47,7 +47,7 @@ class ActionScore:
     def as_dict(self) -> dict[str, Any]:
         return {"action": self.action, "eligible": self.eligible, "reason": self.reason,
                 "propensity_estimate": round(self.propensity_estimate, 4), "value": round(self.value, 4),
-                "lever": self.lever, "score": round(self.score, 4), "probability": round(self.probability, 4)}
+                "lever": self.lever, "score": round(self.score, 4)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -108,3 +110,22 @@ class OutcomeLearner:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+
+def start_learner(engine: Engine, library: Any, interval: float | None = None) -> OutcomeLearner | None:
+    """Start learning in the background for every decision of the library (None when it has none).
+
+    SMARTVIDEO_NBA_LEARN_SECONDS sets the interval (default 30).
+    """
+    from smartvideo.errors import SmartVideoError
+    from smartvideo.nba.decision_loader import load_decisions
+
+    try:
+        decisions = load_decisions(library)
+    except SmartVideoError as exc:
+        log.error("decisions not loaded, nothing will be learned: %s", exc)
+        return None
+    if not decisions:
+        return None
+    seconds = interval if interval is not None else float(os.environ.get("SMARTVIDEO_NBA_LEARN_SECONDS", "30"))
+    return OutcomeLearner(engine, decisions.values(), seconds).start()

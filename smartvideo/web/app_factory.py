@@ -48,5 +48,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from smartvideo.web.error_pages import register_error_pages
 
     register_error_pages(app)
+    services = app.extensions["smartvideo"]
+    if services.mode == "embedded":  # scaled mode: the Celery workers learn (jobs/celery_app.py)
+        from smartvideo.nba.outcomes import start_learner
+
+        start_learner(services.engine, services.renderer.library)
     log.info("SmartVideo web app (%s mode, %s)", app.extensions["smartvideo"].mode, config.env)
     return app
