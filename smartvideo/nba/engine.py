@@ -117,7 +117,7 @@ class DecisionEngine:
         choice = self.decide(link.decision, link.customer_id, link_id=None, now=now, log=False)
         if choose_story(self.engine, link.id, choice.story, choice.variant):
             store.log_decision(self.engine, choice, link.customer_id, link.id, now or dt.datetime.now(dt.UTC))
-        return link_by_id(self.engine, secret, link.id)
+        return link_by_id(self.engine, secret, link.id, now)
 
     def close(self) -> None:
         with self._lock:
