@@ -44,10 +44,13 @@ class ActionScore:
     score: float
     probability: float = 0.0  # chance this action is chosen under the exploration policy
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "eligible": self.eligible, "reason": self.reason,
-                "propensity_estimate": round(self.propensity_estimate, 4), "value": round(self.value, 4),
-                "lever": self.lever, "score": round(self.score, 4)}
+    def as_dict(self, probability: bool = False) -> dict[str, Any]:
+        out = {"action": self.action, "eligible": self.eligible, "reason": self.reason,
+               "propensity_estimate": round(self.propensity_estimate, 4), "value": round(self.value, 4),
+               "lever": self.lever, "score": round(self.score, 4)}
+        if probability:  # stored in the log: the policy in force, for off-policy evaluation
+            out["probability"] = self.probability
+        return out
 
 
 @dataclass(frozen=True, slots=True)
