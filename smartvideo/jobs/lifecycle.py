@@ -21,8 +21,8 @@ from smartvideo.jobs.locks import JobLocks, claim_name
 from smartvideo.jobs.render_job import claim_ttl
 from smartvideo.jobs.runners import JobRunner, runner_for
 from smartvideo.links import Link
-from smartvideo.render.plan import DeviceProfile
 from smartvideo.nba.engine import DecisionEngine
+from smartvideo.render.plan import DeviceProfile
 from smartvideo.render.renderer import Renderer
 
 ACTIVE = ("queued", "rendering")

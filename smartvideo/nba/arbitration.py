@@ -147,7 +147,8 @@ def contact_block(policy: ContactPolicy, action: str, history: Sequence[Contact]
     if policy.cooldown_days and mine:
         last = max(c.at for c in mine)
         if now - last < dt.timedelta(days=policy.cooldown_days):
-            return f"cool-down: shown {(now - last).total_seconds() / 86400:.1f} days ago (wait {policy.cooldown_days:g})"
+            days = (now - last).total_seconds() / 86400
+            return f"cool-down: shown {days:.1f} days ago (wait {policy.cooldown_days:g})"
     if policy.max_contacts is not None:
         since = now - dt.timedelta(days=policy.per_days)
         recent = sum(1 for c in mine if c.at > since)

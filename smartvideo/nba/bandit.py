@@ -2,7 +2,8 @@
 
 VW learns, per action and per context, the expected reward of showing the action (`--cb_adf`,
 direct-method reward regression, shared customer features crossed with the
-action, `-q UA`, and pairs of them, `--cubic UUA`). Those estimates are the *propensity* in propensity x value x lever; the
+action, `-q UA`, and pairs of them, `--cubic UUA`). Those estimates are the *propensity* in
+propensity x value x lever; the
 exploration over the arbitrated scores (epsilon-greedy with a floor) lives in `arbitration`, and
 each learning example carries the probability that was logged with its decision.
 

@@ -132,7 +132,8 @@ def _cross_check(decision: DecisionSpec, lib: Library) -> list[SceneError]:
         story = lib.stories.get(action.story)
         if story is None:
             errors.append(action.where.error(
-                f"action '{action.name}' uses unknown story '{action.story}' (known: {', '.join(sorted(lib.stories))})"))
+                f"action '{action.name}' uses unknown story '{action.story}' "
+                f"(known: {', '.join(sorted(lib.stories))})"))
         elif action.variant and story.variant(action.variant) is None:
             known = ", ".join(v.name for v in story.variants) or "none"
             errors.append(action.where.error(

@@ -15,8 +15,8 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 

@@ -70,9 +70,9 @@ def decision_report(engine: Engine, decision: DecisionSpec) -> dict[str, Any]:
     return {"decision": decision.id, "title": decision.title, "decisions": len(rows), "learned": len(log),
             "model_version": version, "actions": list(per_action.values()), "allocation": allocation,
             "off_policy": estimates,
-            "note": "estimates are mean reward per decision (CTA = {:g}, completion = {:g}) over learned decisions; "
-                    "the learned policy is the current model without exploration".format(
-                        decision.cta_reward, decision.completion_reward)}
+            "note": f"estimates are mean reward per decision (CTA = {decision.cta_reward:g}, completion = "
+                    f"{decision.completion_reward:g}) over learned decisions; the learned policy is the current "
+                    "model without exploration"}
 
 
 def report_text(report: dict[str, Any]) -> str:
@@ -85,7 +85,8 @@ def report_text(report: dict[str, Any]) -> str:
                      f"{a['completions']:>9} {rate:>11}")
     lines += ["", "off-policy estimates (mean reward per decision, 95% interval):"]
     for name, both in report["off_policy"].items():
-        parts = [f"{kind.upper()} {e['value']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]" for kind, e in both.items()]
+        parts = [f"{kind.upper()} {e['value']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]"
+                 for kind, e in both.items()]
         lines.append(f"  {name:<9} " + "   ".join(parts))
     if report["allocation"]:
         names = [a["action"] for a in report["actions"]]

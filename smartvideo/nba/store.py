@@ -88,7 +88,8 @@ def log_decision(engine: Engine, choice: Choice, customer_id: str, link_id: str 
             id=decision_id, decision=choice.decision, customer_id=str(customer_id), link_id=link_id,
             action=choice.action, story=choice.story, variant=choice.variant, score=choice.score,
             propensity=choice.propensity, explored=choice.explored, actions=json.dumps(eligible),
-            features=json.dumps(dict(choice.features)), scores=json.dumps([s.as_dict(probability=True) for s in choice.scores]),
+            features=json.dumps(dict(choice.features)),
+            scores=json.dumps([s.as_dict(probability=True) for s in choice.scores]),
             created_at=now))
     return decision_id
 

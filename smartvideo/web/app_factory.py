@@ -52,6 +52,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if services.mode == "embedded":  # scaled mode: the Celery workers learn (jobs/celery_app.py)
         from smartvideo.nba.outcomes import start_learner
 
-        start_learner(services.engine, services.renderer.library)
+        services.learner = start_learner(services.engine, services.renderer.library)
     log.info("SmartVideo web app (%s mode, %s)", app.extensions["smartvideo"].mode, config.env)
     return app

@@ -23,6 +23,7 @@ class Services:
         self.renders = RenderJobs.from_config(config, runner)
         self.engine = self.renders.engine
         self.links = LinkResolver(self.engine, config.secret_key)
+        self.learner: Any = None  # nba.outcomes.OutcomeLearner in embedded mode (app_factory starts it)
 
     @property
     def renderer(self) -> Renderer:
@@ -66,6 +67,8 @@ class Services:
         return self.config.videos_dir.is_dir()
 
     def close(self) -> None:
+        if self.learner is not None:
+            self.learner.stop()
         self.renders.close()
 
 

@@ -12,8 +12,6 @@ from smartvideo.errors import SceneError
 from smartvideo.nba.decision_loader import collect_decisions, parse_decision
 from smartvideo.render.scene_loader import Library
 
-from nba_support import ROOT
-
 GOOD = """\
 id: pick
 data: data/customers.json
