@@ -176,6 +176,15 @@ def choose_story(engine: Engine, link_id: str, story: str, variant: str | None) 
     return bool(done.rowcount)
 
 
+def choose_variant(engine: Engine, link_id: str, variant: str) -> bool:
+    """Fix a link's variant once (adaptive allocation); False when it already had one."""
+    with engine.begin() as conn:
+        done = conn.execute(update(links_table)
+                            .where(links_table.c.id == link_id, links_table.c.variant.is_(None))
+                            .values(variant=variant))
+    return bool(done.rowcount)
+
+
 def link_url(public_url: str, token: str, **query: str) -> str:
     base = f"{public_url.rstrip('/')}/v/{token}"
     extra = "&".join(f"{k}={v}" for k, v in query.items() if v)

@@ -33,6 +33,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise SmartVideoError("give either --story or --decision")
     if args.decision:
         return _decision_report(args, config, root)
+    if args.allocation:
+        return _allocation_report(args, config, root)
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise SmartVideoError("--from must not be after --to")
     filters = Filters(args.date_from, args.date_to, args.variant, args.device, args.campaign)
@@ -74,6 +76,19 @@ def _decision_report(args: argparse.Namespace, config, root: Path) -> int:  # no
     return 0
 
 
+def _allocation_report(args: argparse.Namespace, config, root: Path) -> int:  # noqa: ANN001 - AppConfig
+    import json
+
+    from smartvideo.nba.report import allocation_report, allocation_text
+    from smartvideo.render.scene_loader import load_library
+    from smartvideo.storage.database import engine_for
+
+    report = allocation_report(engine_for(config.sql_url), load_library(root).story(args.story))
+    sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n" if args.format == "json"
+                     else allocation_text(report))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="drop-off report of a story (retention, rates, variants)")
     p.add_argument("--story")
@@ -82,6 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="text", choices=["text", "csv", "json", "html"])
     p.add_argument("--from", dest="date_from", type=_date, help="first day (UTC), YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_date, help="last day (UTC), YYYY-MM-DD")
+    p.add_argument("--allocation", action="store_true", help="with --story: adaptive variants' allocation "
+                   "over time and each variant's reward")
     p.add_argument("--variant")
     p.add_argument("--device")
     p.add_argument("--campaign")

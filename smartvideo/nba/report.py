@@ -96,3 +96,43 @@ def report_text(report: dict[str, Any]) -> str:
             lines.append(f"  {row['day']}  " + "  ".join(f"{n} {row[n] / total:.0%}" for n in names))
     lines += ["", report["note"]]
     return "\n".join(lines) + "\n"
+
+
+def allocation_report(engine: Engine, story: Any) -> dict[str, Any]:
+    """An adaptive story's variants: views, successes, the share new links get now, and per day."""
+    import random
+
+    from smartvideo.nba.adaptive import allocation_shares
+
+    names = [v.name for v in story.variants]
+    if story.allocation is None:
+        return {"story": story.id, "allocation": "fixed", "weights": {v.name: v.weight for v in story.variants}}
+    stats = store.variant_stats(engine, story.id, names, story.allocation.reward)
+    shares = allocation_shares(stats, story.allocation.min_share, random.Random(0))
+    days: dict[str, dict[str, int]] = {}
+    for day, variant, n in store.variant_allocation(engine, story.id):
+        days.setdefault(day.isoformat(), dict.fromkeys(names, 0))[variant] = n
+    return {"story": story.id, "allocation": "adaptive", "reward": story.allocation.reward,
+            "min_share": story.allocation.min_share,
+            "variants": [{"variant": v, "views": stats[v][0], "successes": stats[v][1],
+                          "rate": round(stats[v][1] / stats[v][0], 4) if stats[v][0] else None,
+                          "share_now": round(shares[v], 3)} for v in names],
+            "over_time": [{"day": day, **counts} for day, counts in sorted(days.items())]}
+
+
+def allocation_text(report: dict[str, Any]) -> str:
+    if report["allocation"] == "fixed":
+        return f"story {report['story']}: fixed weights {report['weights']}\n"
+    lines = [f"story {report['story']}: adaptive allocation on {report['reward']} (min share "
+             f"{report['min_share']:g})", "",
+             f"{'variant':<12} {'views':>7} {'successes':>9} {'rate':>7} {'share now':>9}"]
+    for v in report["variants"]:
+        rate = "-" if v["rate"] is None else f"{v['rate']:.3f}"
+        lines.append(f"{v['variant']:<12} {v['views']:>7} {v['successes']:>9} {rate:>7} {v['share_now']:>9.0%}")
+    if report["over_time"]:
+        names = [v["variant"] for v in report["variants"]]
+        lines += ["", "new links per day: " + ", ".join(names)]
+        for row in report["over_time"]:
+            total = sum(row[n] for n in names) or 1
+            lines.append(f"  {row['day']}  " + "  ".join(f"{n} {row[n]} ({row[n] / total:.0%})" for n in names))
+    return "\n".join(lines) + "\n"

@@ -30,12 +30,13 @@ from sqlalchemy import (
     Table,
     Text,
     exists,
+    func,
     insert,
     select,
     update,
 )
 
-from smartvideo.analytics.tables import views_table
+from smartvideo.analytics.tables import daily_table, views_table
 from smartvideo.nba.arbitration import Choice, Contact
 from smartvideo.storage.database import metadata
 
@@ -187,3 +188,42 @@ def logged_decisions(engine: Engine, decision: str) -> list[dict[str, Any]]:
             .where(d.decision == decision, d.link_id.is_not(None)).order_by(d.created_at)
         ).all()
     return [dict(r._mapping) for r in rows]
+
+
+variant_picks_table = Table(
+    "nba_variant_picks",
+    metadata,
+    Column("link_id", String(16), primary_key=True),
+    Column("story", String(100), nullable=False),
+    Column("variant", String(50), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_nba_variant_picks_story", "story", "at"),
+)
+
+
+def variant_stats(engine: Engine, story: str, variants: Sequence[str], reward: str) -> dict[str, tuple[int, int]]:
+    """(views, successes) per variant from the analytics counters (small whatever the traffic)."""
+    c = daily_table.c
+    success = c.ctas if reward == "cta" else c.completions
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.variant, func.sum(c.views), func.sum(success))
+                            .where(c.story == story).group_by(c.variant)).all()
+    found = {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in rows}
+    return {v: found.get(v, (0, 0)) for v in variants}
+
+
+def record_variant_pick(engine: Engine, link_id: str, story: str, variant: str, at: dt.datetime) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(variant_picks_table).values(link_id=link_id, story=story, variant=variant, at=at))
+
+
+def variant_allocation(engine: Engine, story: str) -> list[tuple[dt.date, str, int]]:
+    """New links per day and variant picked by adaptive allocation."""
+    c = variant_picks_table.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.at, c.variant).where(c.story == story).order_by(c.at)).all()
+    counts: dict[tuple[dt.date, str], int] = {}
+    for at, variant in rows:
+        key = (_aware(at).date(), variant)
+        counts[key] = counts.get(key, 0) + 1
+    return [(day, variant, n) for (day, variant), n in sorted(counts.items())]

@@ -16,6 +16,7 @@ from smartvideo.render.scene_model import (
     ANIMATIONS,
     LAYER_KINDS,
     NUMBER_FORMATS,
+    AllocationSpec,
     BackgroundSpec,
     Box,
     ChartSpec,
@@ -362,7 +363,7 @@ def parse_theme(root: Path, path: Path) -> ThemeSpec:
 
 _STORY_KEYS = {"id", "title", "theme", "voice", "scenes", "locale", "currency", "music",
                "music_volume", "cta_url", "variants", "defaults", "sample", "stores", "data",
-               "description"}
+               "description", "allocation"}
 _VARIANT_KEYS = {"weight", "scenes", "voice", "overrides", "description"}
 _OVERRIDE_KEYS = {"voice", "duration", "background", "layers"}
 
@@ -462,6 +463,7 @@ def parse_story(root: Path, path: Path) -> StorySpec:
             defaults[key] = value
     if "cta_url" in data:
         _template(data, "cta_url")
+    allocation = _allocation(data, len(variants)) if "allocation" in data else None
     return StorySpec(
         id=story_id,
         title=_text(data, "title", story_id) or story_id,
@@ -479,7 +481,29 @@ def parse_story(root: Path, path: Path) -> StorySpec:
         sample=sample,
         stores=stores,
         data=_asset(root, data, "data") if "data" in data else None,
+        allocation=allocation,
     )
+
+
+def _allocation(data: LineDict, n_variants: int) -> AllocationSpec | None:
+    """`allocation: fixed | adaptive`, or {mode: adaptive, reward: cta|completion, min_share: 0.1}."""
+    value = data["allocation"]
+    if isinstance(value, str):
+        spec = LineDict({"mode": value})
+        spec.file, spec.line, spec.key_lines = data.file, data.line_of("allocation"), {}
+    else:
+        spec = _mapping(data, "allocation")
+        check_keys(spec, {"mode", "reward", "min_share"}, {"mode"}, "allocation")
+    mode = _choice(spec, "mode", ("fixed", "adaptive"), "fixed")
+    if mode == "fixed":
+        return None
+    if n_variants < 2:
+        raise _err(data, "allocation", "adaptive allocation needs at least two variants")
+    min_share = _number(spec, "min_share", 0.1, 0.0, 1.0)
+    if min_share is not None and min_share * n_variants > 1.0:
+        raise _err(spec, "min_share", f"a min_share of {min_share:g} for {n_variants} variants is over 100%")
+    return AllocationSpec(mode=mode, reward=_choice(spec, "reward", ("cta", "completion"), "cta"),
+                          min_share=min_share if min_share is not None else 0.1)
 
 
 # ---- the whole library ----------------------------------------------------------------------

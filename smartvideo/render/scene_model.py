@@ -96,6 +96,16 @@ class VariantSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class AllocationSpec:
+    """`allocation: adaptive`: traffic moves to the variant that wins on `reward` (Thompson
+    sampling, nba.adaptive), each variant keeping at least `min_share` of new links."""
+
+    mode: str = "adaptive"
+    reward: str = "cta"  # cta | completion
+    min_share: float = 0.1
+
+
+@dataclass(frozen=True, slots=True)
 class StyleSpec:
     font: str  # a font key of the theme
     size: float  # largest size as a fraction of the frame's shorter side
@@ -155,6 +165,7 @@ class StorySpec:
     sample: SampleSpec | None = None
     stores: StoreLookupSpec | None = None
     data: str | None = None  # default customer data file for this story
+    allocation: AllocationSpec | None = None  # None: variants by fixed weight
 
     def variant(self, name: str) -> VariantSpec | None:
         return next((v for v in self.variants if v.name == name), None)

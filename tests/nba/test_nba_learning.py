@@ -103,3 +103,22 @@ def test_suppression_after_a_cta_reads_the_beacon(db: Engine, make_engine_for: C
     later = NOW + dt.timedelta(days=2000)  # past every other limit; the bill is old by then
     with pytest.raises(NoEligibleAction, match="upgrade: suppressed: the customer already clicked"):
         engine.decide("next_video", "C1002", now=later, log=False)
+
+
+def test_the_background_learner_learns_off_the_request_path(sql: Engine, make_engine_for: Callable) -> None:
+    import time
+
+    from smartvideo.nba.outcomes import OutcomeLearner
+
+    engine = make_engine_for(sql)
+    link = _clicked_link(sql, engine, at=dt.datetime.now(dt.UTC))
+    send_beacon(sql, link, [{"type": "cta", "t": 1.0}])
+    learner = OutcomeLearner(sql, [engine.decision("next_video")], interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while store.model_version(sql, "next_video") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        learner.stop()
+    row = store.decision_for_link(sql, link.id)
+    assert row is not None and row["outcome"] == "cta" and store.model_version(sql, "next_video") == 1

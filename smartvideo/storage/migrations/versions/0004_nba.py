@@ -1,4 +1,5 @@
-"""Next-best-action: the decision log, shared model state, and links that name a decision.
+"""Next-best-action: the decision log, shared model state, links that name a decision, and the
+variants adaptive allocation picked (for the allocation over time).
 
 Revision ID: 0004_nba
 Revises: 0001_links
@@ -44,6 +45,14 @@ def upgrade() -> None:
         sa.Column("learned", sa.Integer, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "nba_variant_picks",
+        sa.Column("link_id", sa.String(16), primary_key=True),
+        sa.Column("story", sa.String(100), nullable=False),
+        sa.Column("variant", sa.String(50), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_nba_variant_picks_story", "nba_variant_picks", ["story", "at"])
     with op.batch_alter_table("links") as batch:
         batch.add_column(sa.Column("decision", sa.String(100)))
 
@@ -51,6 +60,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("links") as batch:
         batch.drop_column("decision")
+    op.drop_index("ix_nba_variant_picks_story", "nba_variant_picks")
+    op.drop_table("nba_variant_picks")
     op.drop_table("nba_models")
     op.drop_index("ix_nba_decisions_pending", "nba_decisions")
     op.drop_index("ix_nba_decisions_customer", "nba_decisions")
