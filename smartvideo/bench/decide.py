@@ -25,8 +25,11 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def decide_latencies(decisions: int = 2000) -> tuple[list[float], float]:
-    """Milliseconds per decision (after 200 warm-up decisions) and CPU-seconds per decision."""
+def decide_latencies(decisions: int = 2000) -> tuple[list[float], list[float]]:
+    """Wall and CPU (this thread) milliseconds per decision, after 200 warm-up decisions.
+
+    On a shared machine the wall p99 is mostly other processes' time slices; the CPU p99 is what
+    one decision costs."""
     from smartvideo.data_sources import FileCustomerSource
     from smartvideo.nba import store
     from smartvideo.nba.bandit import ResponseModel
@@ -55,16 +58,14 @@ def decide_latencies(decisions: int = 2000) -> tuple[list[float], float]:
             store.save_model(conn, decision.id, 0, model.to_bytes(), model.learned, dt.datetime.now(dt.UTC))
         model.close()
         times: list[float] = []
-        cpu_start = 0.0
+        cpu: list[float] = []
         for i in range(decisions + 200):
-            if i == 200:
-                cpu_start = _cpu()
             record = records[i % len(records)]
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             engine.decide(decision.id, f"BENCH{i:06d}", record=record, link_id=f"L{i:011d}")
             if i >= 200:
                 times.append((time.perf_counter() - started) * 1000)
-        cpu = (_cpu() - cpu_start) / decisions
+                cpu.append((time.thread_time() - cpu_started) * 1000)
         engine.close()
         sql.dispose()
     return times, cpu
@@ -74,10 +75,13 @@ def run(args: argparse.Namespace, results: dict[str, float]) -> list[dict[str, A
     from smartvideo.nba.simulation import simulate
 
     times, cpu = decide_latencies()
-    ordered = sorted(times)
-    p99 = ordered[int(len(ordered) * 0.99) - 1]
-    figures = [emit("decide_p99_ms", [p99], "ms", runs=len(times), p50_ms=round(statistics.median(times), 3),
-                    cpu_ms_per_decision=round(cpu * 1000, 3), goal="<= 10 ms")]
+
+    def p99(values: list[float]) -> float:
+        return sorted(values)[int(len(values) * 0.99) - 1]
+
+    figures = [emit("decide_p99_ms", [p99(times)], "ms", runs=len(times), p50_ms=round(statistics.median(times), 3),
+                    cpu_p99_ms=round(p99(cpu), 3), cpu_p50_ms=round(statistics.median(cpu), 3),
+                    goal="<= 10 ms")]
     started, cpu_start = time.perf_counter(), _cpu()
     sim = simulate(decisions=20_000)
     figures.append(emit("nba_simulation", [sim.value], "learned/oracle", runs=1, decisions=sim.decisions,

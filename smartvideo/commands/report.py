@@ -45,6 +45,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         load_engagement(args.engagement, content_root=root),
     )
     text = render(report, args.format, root / "templates")
+    return _write(args, text)
+
+
+def _write(args: argparse.Namespace, text: str) -> int:
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(args.out)
@@ -53,9 +57,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _decision_report(args: argparse.Namespace, config, root: Path) -> int:  # noqa: ANN001 - AppConfig
+def _nba_json(report: dict) -> str:
     import json
 
+    return json.dumps(report, indent=2, default=str) + "\n"
+
+
+def _decision_report(args: argparse.Namespace, config, root: Path) -> int:  # noqa: ANN001 - AppConfig
     from smartvideo.nba.decision_loader import load_decisions
     from smartvideo.nba.report import decision_report, report_text
     from smartvideo.render.scene_loader import load_library
@@ -67,26 +75,17 @@ def _decision_report(args: argparse.Namespace, config, root: Path) -> int:  # no
     report = decision_report(engine_for(config.sql_url), decisions[args.decision])
     if args.format not in ("text", "json"):
         raise SmartVideoError("a decision report is text or json")
-    text = json.dumps(report, indent=2, default=str) + "\n" if args.format == "json" else report_text(report)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(args.out)
-    else:
-        sys.stdout.write(text)
-    return 0
+    text = _nba_json(report) if args.format == "json" else report_text(report)
+    return _write(args, text)
 
 
 def _allocation_report(args: argparse.Namespace, config, root: Path) -> int:  # noqa: ANN001 - AppConfig
-    import json
-
     from smartvideo.nba.report import allocation_report, allocation_text
     from smartvideo.render.scene_loader import load_library
     from smartvideo.storage.database import engine_for
 
     report = allocation_report(engine_for(config.sql_url), load_library(root).story(args.story))
-    sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n" if args.format == "json"
-                     else allocation_text(report))
-    return 0
+    return _write(args, _nba_json(report) if args.format == "json" else allocation_text(report))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
