@@ -21,7 +21,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
     engine = DecisionEngine.from_renderer(engine_for(config.sql_url), renderer)
     try:
         record = engine.record(args.decision, args.customer, Path(args.data) if args.data else None)
-        choice = engine.decide(args.decision, args.customer, record=record)
+        choice = engine.decide(args.decision, args.customer, record=record, device=args.device,
+                               channel=args.channel)
     finally:
         engine.close()
     if args.format == "json":
@@ -45,5 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--customer", required=True)
     p.add_argument("--data", help="customer data file (default: the decision's `data:`)")
     p.add_argument("--format", default="text", choices=["json", "text"])
+    p.add_argument("--device", help="the device of the click, for decisions that use click.device")
+    p.add_argument("--channel", help="the channel of the link, for decisions that use click.channel")
     p.add_argument("--config", help="YAML config file (default: SMARTVIDEO_CONFIG)")
     p.set_defaults(func=cmd_decide)

@@ -87,7 +87,7 @@ class RenderJobs:
         """Queue the video for (link, device) unless it is made, being made, or failed (then only
         when `retry`). Returns the status dict. Safe to call from many clicks at once."""
         if link.undecided:  # a decision link: its story is chosen at this first click and kept
-            link = self.decisions.choose_for_link(link, self.config.secret_key)
+            link = self.decisions.choose_for_link(link, self.config.secret_key, device=device.name)
         if link.variant is None:  # a story with `allocation: adaptive` picks it now (Thompson sampling)
             link = self.decisions.choose_variant_for_link(link, self.config.secret_key)
         key = job_key(link.id, device.name)

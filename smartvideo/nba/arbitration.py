@@ -93,9 +93,16 @@ def _days_since(value: Any, today: dt.date) -> float:
     return float((today - when).days)
 
 
+def click_facts(device: str | None, channel: str | None) -> dict[str, str]:
+    """What a decision knows of the click: `click.device` and `click.channel` ('unknown' if not known)."""
+    return {"device": device or "unknown", "channel": channel or "unknown"}
+
+
 def decision_context(record: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
-    """The customer record as the scenes' sandbox sees it, plus `today` and `days_since(date)`."""
+    """The customer record as the scenes' sandbox sees it, plus `today`, `days_since(date)` and
+    `click` (device and channel; 'unknown' when the record carries none)."""
     context: dict[str, Any] = {key: as_record(value, key) for key, value in record.items()}
+    context.setdefault("click", as_record(click_facts(None, None), "click"))
     context["today"] = today.isoformat()
     context["days_since"] = lambda value: _days_since(value, today)
     return context
@@ -210,5 +217,5 @@ def arbitrate(decision: DecisionSpec, record: Mapping[str, Any], estimates: Mapp
                   features=dict(features), explored=chosen.action != greedy.action)
 
 
-__all__ = ["ActionScore", "Choice", "Contact", "NoEligibleAction", "arbitrate", "contact_block",
+__all__ = ["ActionScore", "Choice", "Contact", "NoEligibleAction", "arbitrate", "click_facts", "contact_block",
            "decision_context", "evaluate_action", "evaluate_features", "exploration_probabilities", "Where"]

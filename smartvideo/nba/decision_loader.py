@@ -144,7 +144,7 @@ def _cross_check(decision: DecisionSpec, lib: Library) -> list[SceneError]:
 def _check_sample(decision: DecisionSpec, lib: Library) -> list[SceneError]:
     """Evaluate every condition, value and feature for the sample customer (file:line on failure)."""
     from smartvideo.data_sources import FileCustomerSource
-    from smartvideo.nba.arbitration import evaluate_action, evaluate_features
+    from smartvideo.nba.arbitration import click_facts, evaluate_action, evaluate_features
 
     if not decision.sample_customer or not decision.data:
         return []
@@ -152,6 +152,7 @@ def _check_sample(decision: DecisionSpec, lib: Library) -> list[SceneError]:
         record = FileCustomerSource(lib.path(decision.data)).get(decision.sample_customer)
     except SmartVideoError as exc:
         return [decision.where.error(f"sample customer: {exc}")]
+    record = {**record, "click": click_facts("portrait", "email")}
     errors = []
     today = dt.date.today()
     try:

@@ -23,7 +23,7 @@ from smartvideo.errors import SmartVideoError
 from smartvideo.links import Link, choose_story, choose_variant, link_by_id
 from smartvideo.nba import store
 from smartvideo.nba.adaptive import thompson_pick
-from smartvideo.nba.arbitration import Choice, arbitrate, evaluate_features
+from smartvideo.nba.arbitration import Choice, arbitrate, click_facts, evaluate_features
 from smartvideo.nba.bandit import ResponseModel
 from smartvideo.nba.decision_loader import load_decisions
 from smartvideo.nba.decision_model import DecisionSpec
@@ -96,12 +96,17 @@ class DecisionEngine:
             return self._model(decision.id).estimate(features, [a.name for a in decision.actions])
 
     def decide(self, decision_id: str, customer_id: str, *, record: Mapping[str, Any] | None = None,
-               link_id: str | None = None, now: dt.datetime | None = None, log: bool = True) -> Choice:
-        """Choose the next best action for a customer; logged with its inputs unless `log` is False."""
+               link_id: str | None = None, now: dt.datetime | None = None, log: bool = True,
+               device: str | None = None, channel: str | None = None) -> Choice:
+        """Choose the next best action for a customer; logged with its inputs unless `log` is False.
+
+        Conditions and features see the record and `click.device` / `click.channel` (as scenes
+        see `click`): the device the link is opened on, the channel it was sent by."""
         decision = self.decision(decision_id)
         now = now or dt.datetime.now(dt.UTC)
         if record is None:
             record = self.record(decision_id, customer_id)
+        record = {**record, "click": click_facts(device, channel)}
         features = evaluate_features(decision, record, now.date())
         history = store.contact_history(self.engine, decision.id, customer_id)
         with self._lock:
@@ -111,12 +116,14 @@ class DecisionEngine:
             store.log_decision(self.engine, choice, customer_id, link_id, now)
         return choice
 
-    def choose_for_link(self, link: Link, secret: str, now: dt.datetime | None = None) -> Link:
+    def choose_for_link(self, link: Link, secret: str, now: dt.datetime | None = None,
+                        device: str | None = None) -> Link:
         """A decision link with its story chosen (at its first click); other links unchanged."""
         if not link.undecided:
             return link
         assert link.decision is not None
-        choice = self.decide(link.decision, link.customer_id, link_id=None, now=now, log=False)
+        choice = self.decide(link.decision, link.customer_id, link_id=None, now=now, log=False, device=device,
+                             channel=link.channel)
         if choose_story(self.engine, link.id, choice.story, choice.variant):
             store.log_decision(self.engine, choice, link.customer_id, link.id, now or dt.datetime.now(dt.UTC))
         return link_by_id(self.engine, secret, link.id, now)

@@ -247,8 +247,13 @@ def _page_agent() -> keys.AgentKey | None:
 
 def _stories() -> list[dict[str, str]]:
     library = _services().renderer.library
+    try:
+        decisions = _services().renders.decisions.decisions
+    except SmartVideoError as exc:  # a broken decision file must not take the stories down with it
+        log.error("decisions not offered on the agent page: %s", exc)
+        decisions = {}
     best = [{"id": DECISION_PREFIX + d.id, "title": f"Best video for this customer ({d.title})"}
-            for d in _services().renders.decisions.decisions.values()]
+            for d in decisions.values()]
     return best + [
         {"id": s.id, "title": s.title}
         for s in sorted(library.stories.values(), key=lambda s: s.title)

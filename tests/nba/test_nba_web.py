@@ -38,11 +38,12 @@ def services(app: Any) -> Any:
 def test_a_decision_link_gets_its_story_at_the_first_click_and_keeps_it(app: Any, services: Any) -> None:
     link = create_link(services.engine, SECRET, "", "C1002", parse_ttl("7d"), decision="next_video")
     client = app.test_client()
-    assert client.get(f"/v/{link.token}").status_code == 200
+    assert client.get(f"/v/{link.token}?device=portrait").status_code == 200
     chosen = link_by_id(services.engine, SECRET, link.id)
     assert chosen.story in ("first_bill", "upgrade_offer")  # C1002 is not new: no welcome
     logged = store.decision_for_link(services.engine, link.id)
     assert logged is not None and logged["story"] == chosen.story
+    assert '"device": "portrait"' in logged["features"] and '"channel": "none"' in logged["features"]
     for _ in range(3):
         assert client.get(f"/v/{link.token}").status_code == 200
     assert link_by_id(services.engine, SECRET, link.id).story == chosen.story
