@@ -23,7 +23,7 @@ from smartvideo.errors import SmartVideoError
 from smartvideo.links import Link, choose_story, choose_variant, link_by_id
 from smartvideo.nba import store
 from smartvideo.nba.adaptive import thompson_pick
-from smartvideo.nba.arbitration import Choice, arbitrate, click_facts, evaluate_features
+from smartvideo.nba.arbitration import Choice, NoEligibleAction, arbitrate, click_facts, evaluate_features
 from smartvideo.nba.bandit import ResponseModel
 from smartvideo.nba.decision_loader import load_decisions
 from smartvideo.nba.decision_model import DecisionSpec
@@ -97,7 +97,7 @@ class DecisionEngine:
 
     def decide(self, decision_id: str, customer_id: str, *, record: Mapping[str, Any] | None = None,
                link_id: str | None = None, now: dt.datetime | None = None, log: bool = True,
-               device: str | None = None, channel: str | None = None) -> Choice:
+               device: str | None = None, channel: str | None = None, contact_policy: bool = True) -> Choice:
         """Choose the next best action for a customer; logged with its inputs unless `log` is False.
 
         Conditions and features see the record and `click.device` / `click.channel` (as scenes
@@ -108,7 +108,7 @@ class DecisionEngine:
             record = self.record(decision_id, customer_id)
         record = {**record, "click": click_facts(device, channel)}
         features = evaluate_features(decision, record, now.date())
-        history = store.contact_history(self.engine, decision.id, customer_id)
+        history = store.contact_history(self.engine, decision.id, customer_id) if contact_policy else []
         with self._lock:
             choice = arbitrate(decision, record, self._model(decision.id).estimate(
                 features, [a.name for a in decision.actions]), history, now, self.rng, features)
@@ -122,8 +122,14 @@ class DecisionEngine:
         if not link.undecided:
             return link
         assert link.decision is not None
-        choice = self.decide(link.decision, link.customer_id, link_id=None, now=now, log=False, device=device,
-                             channel=link.channel)
+        try:
+            choice = self.decide(link.decision, link.customer_id, now=now, log=False, device=device,
+                                 channel=link.channel)
+        except NoEligibleAction:
+            # The customer clicked a link we sent: the contact happened. Show the best eligible
+            # video rather than an error; only `when:` conditions still apply.
+            choice = self.decide(link.decision, link.customer_id, now=now, log=False, device=device,
+                                 channel=link.channel, contact_policy=False)
         if choose_story(self.engine, link.id, choice.story, choice.variant):
             store.log_decision(self.engine, choice, link.customer_id, link.id, now or dt.datetime.now(dt.UTC))
         return link_by_id(self.engine, secret, link.id, now)

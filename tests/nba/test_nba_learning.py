@@ -122,3 +122,13 @@ def test_the_background_learner_learns_off_the_request_path(sql: Engine, make_en
         learner.stop()
     row = store.decision_for_link(sql, link.id)
     assert row is not None and row["outcome"] == "cta" and store.model_version(sql, "next_video") == 1
+
+
+def test_a_click_past_the_contact_limit_still_gets_a_video(db: Engine, make_engine_for: Callable) -> None:
+    engine = make_engine_for(db)
+    first = _clicked_link(db, engine, customer="C1004")  # only the bill explainer is eligible for C1004
+    assert first.story == "first_bill"
+    again = _clicked_link(db, engine, customer="C1004", at=NOW + dt.timedelta(hours=1))  # inside its cool-down
+    assert again.story == "first_bill"
+    with pytest.raises(NoEligibleAction, match="cool-down"):
+        engine.decide("next_video", "C1004", now=NOW + dt.timedelta(hours=2), log=False)
