@@ -164,7 +164,7 @@ def pending_decisions(conn: Connection, decision: str, limit: int = 5000) -> lis
         select(d.id, d.link_id, d.action, d.actions, d.features, d.propensity, d.created_at,
                cta.label("cta"), completed.label("completed"))
         .where(d.decision == decision, d.learned_at.is_(None), d.link_id.is_not(None))
-        .order_by(d.created_at).limit(limit)
+        .order_by(cta.desc(), d.created_at).limit(limit)  # final rewards first, then oldest
     ).all()
     return [Pending(r.id, r.link_id, r.action, json.loads(r.actions), json.loads(r.features), r.propensity,
                     _aware(r.created_at), bool(r.cta), bool(r.completed)) for r in rows]
