@@ -88,3 +88,21 @@ def test_the_agent_page_offers_the_best_video_and_says_why(app: Any, services: A
 def _csrf(client: Any) -> str:
     with client.session_transaction() as session:
         return str(session.get("csrf") or session.get("_csrf") or "")
+
+
+@pytest.mark.redis
+def test_a_cta_posted_by_the_player_is_learned(app: Any, services: Any) -> None:
+    import datetime as dt
+
+    from smartvideo.nba.outcomes import learn_outcomes
+
+    link = create_link(services.engine, SECRET, "", "C1003", parse_ttl("7d"), decision="next_video")
+    client = app.test_client()
+    assert client.get(f"/v/{link.token}?device=portrait").status_code == 200
+    beacon = {"view": "view-web-0001", "seq": 0, "device": "portrait",
+              "events": [{"type": "open"}, {"type": "cta", "t": 1.5}]}
+    assert client.post(f"/v/{link.token}/beacon", json=beacon).status_code == 200
+    decision = services.renders.decisions.decision("next_video")
+    assert learn_outcomes(services.engine, decision, dt.datetime.now(dt.UTC)).learned == 1
+    row = store.decision_for_link(services.engine, link.id)
+    assert row is not None and (row["outcome"], row["reward"]) == ("cta", 1.0)
