@@ -33,6 +33,7 @@ links_table = Table(
     Column("created_by", String(100)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),  # set by the sender when the invitation went out
     # A decision link (nba) names a decision; its story is '' until the first click chooses one.
     Column("decision", String(100)),
 )
@@ -115,6 +116,14 @@ def create_link(engine: Engine, secret: str, story: str, customer_id: str, ttl: 
     with engine.begin() as conn:
         conn.execute(insert(links_table).values(**row))
     return Link(token=token_for(secret, link_id), **row)  # type: ignore[arg-type]
+
+
+def mark_delivered(engine: Engine, link_id: str, when: dt.datetime | None = None) -> None:
+    """Record that the invitation carrying this link was delivered (the funnel's `delivered`);
+    the first delivery counts, a repeated one changes nothing."""
+    with engine.begin() as conn:
+        conn.execute(update(links_table).where(links_table.c.id == link_id, links_table.c.delivered_at.is_(None))
+                     .values(delivered_at=when or dt.datetime.now(dt.UTC)))
 
 
 def link_by_id(engine: Engine, secret: str, link_id: str, now: dt.datetime | None = None) -> Link:

@@ -24,6 +24,12 @@ class Services:
         self.engine = self.renders.engine
         self.links = LinkResolver(self.engine, config.secret_key)
         self.learner: Any = None  # nba.outcomes.OutcomeLearner in embedded mode (app_factory starts it)
+        self.view_notifier = None
+        if config.analytics_webhook_url:  # finished/abandoned views POSTed by a thread of their own
+            from smartvideo.analytics.webhook import ViewNotifier, WebhookSettings
+
+            settings = WebhookSettings(config.analytics_webhook_url, config.analytics_webhook_secret)
+            self.view_notifier = ViewNotifier(self.engine, settings).start()
 
     @property
     def renderer(self) -> Renderer:
@@ -69,6 +75,8 @@ class Services:
     def close(self) -> None:
         if self.learner is not None:
             self.learner.stop()
+        if self.view_notifier:
+            self.view_notifier.stop()
         self.renders.close()
 
 
