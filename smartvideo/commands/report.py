@@ -84,7 +84,11 @@ def _decision_report(args: argparse.Namespace, config, root: Path) -> int:  # no
     decisions = load_decisions(load_library(root))
     if args.decision not in decisions:
         raise SmartVideoError(f"unknown decision '{args.decision}' (known: {', '.join(sorted(decisions)) or 'none'})")
-    report = decision_report(engine_for(config.sql_url), decisions[args.decision])
+    from smartvideo.analytics.ingest import BeaconStore
+
+    engine = engine_for(config.sql_url)
+    BeaconStore(engine).fold_pending()  # as the story report does: views waiting on their render's plan
+    report = decision_report(engine, decisions[args.decision])
     if args.format not in ("text", "json"):
         raise SmartVideoError("a decision report is text or json")
     text = _nba_json(report) if args.format == "json" else report_text(report)

@@ -94,7 +94,13 @@ class OutcomeLearner:
         return self
 
     def run_once(self) -> int:
+        from smartvideo.analytics.ingest import BeaconStore
+
         total = 0
+        try:  # views whose batches came before their render was planned count from now on
+            BeaconStore(self.engine).fold_pending()
+        except Exception:  # noqa: BLE001 - logged; the decisions below are learned all the same
+            log.exception("folding pending beacon batches failed")
         for decision in self.decisions:
             try:
                 total += learn_outcomes(self.engine, decision).learned

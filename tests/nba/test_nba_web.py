@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nba_support import SECRET
+from nba_support import SECRET, add_planned_render
 
 from smartvideo.links import create_link, link_by_id, parse_ttl
 from smartvideo.nba import store
@@ -99,6 +99,7 @@ def test_a_cta_posted_by_the_player_is_learned(app: Any, services: Any) -> None:
     link = create_link(services.engine, SECRET, "", "C1003", parse_ttl("7d"), decision="next_video")
     client = app.test_client()
     assert client.get(f"/v/{link.token}?device=portrait").status_code == 200
+    add_planned_render(services.engine, link_by_id(services.engine, SECRET, link.id), "portrait")  # as a worker would
     beacon = {"view": "view-web-0001", "seq": 0, "device": "portrait",
               "events": [{"type": "open"}, {"type": "cta", "t": 1.5}]}
     assert client.post(f"/v/{link.token}/beacon", json=beacon).status_code == 200
