@@ -29,7 +29,7 @@ from smartvideo.render.background_plates import plate_for
 from smartvideo.render.captions import build_webvtt
 from smartvideo.render.devices import device_profile
 from smartvideo.render.plan import DeviceProfile, PlannedScene, RenderPlan
-from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context
+from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context, story_record
 from smartvideo.render.scene_encoder import encode_scene
 from smartvideo.render.scene_loader import Library, load_library
 from smartvideo.render.templating import evaluate
@@ -137,9 +137,12 @@ class Renderer:
         raise DataSourceError(f"story '{story_id}' names no customer data file; pass --data")
 
     def record_for(self, request: RenderRequest) -> Mapping[str, Any]:
+        """The customer's record read by the story's contract; RecordRejected names a field that breaks it."""
         if request.record is not None:
-            return request.record
-        return self.customer_source(self.data_file_for(request.story, request.data_file)).get(request.customer)
+            raw = request.record
+        else:
+            raw = self.customer_source(self.data_file_for(request.story, request.data_file)).get(request.customer)
+        return story_record(self.library.story(request.story), raw)
 
     def click_context(self, story_id: str, record: Mapping[str, Any], click: Mapping[str, Any]) -> dict[str, Any]:
         """Click context for templates: `click` itself, and `store` when the story looks one up."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo.errors import SceneError, ValidationFailed
+from smartvideo.render.contract import DataContract, parse_contract
 from smartvideo.render.scene_model import (
     ANIMATIONS,
     LAYER_KINDS,
@@ -363,7 +364,7 @@ def parse_theme(root: Path, path: Path) -> ThemeSpec:
 
 _STORY_KEYS = {"id", "title", "theme", "voice", "scenes", "locale", "currency", "music",
                "music_volume", "cta_url", "variants", "defaults", "sample", "stores", "data",
-               "description", "allocation"}
+               "description", "contract", "allocation"}
 _VARIANT_KEYS = {"weight", "scenes", "voice", "overrides", "description"}
 _OVERRIDE_KEYS = {"voice", "duration", "background", "layers"}
 
@@ -464,6 +465,7 @@ def parse_story(root: Path, path: Path) -> StorySpec:
     if "cta_url" in data:
         _template(data, "cta_url")
     allocation = _allocation(data, len(variants)) if "allocation" in data else None
+    locale = _text(data, "locale", "en") or "en"
     return StorySpec(
         id=story_id,
         title=_text(data, "title", story_id) or story_id,
@@ -481,8 +483,20 @@ def parse_story(root: Path, path: Path) -> StorySpec:
         sample=sample,
         stores=stores,
         data=_asset(root, data, "data") if "data" in data else None,
+        contract=_contract(root, data, locale) if "contract" in data else None,
         allocation=allocation,
     )
+
+
+def _contract(root: Path, data: LineDict, locale: str) -> DataContract:
+    """The story's `contract:`: a mapping of field -> type, or the name of a schema file holding one."""
+    raw = data["contract"]
+    if isinstance(raw, str):
+        schema = load_mapping(root / _asset(root, data, "contract"))
+        fields = schema.get("fields", schema) if isinstance(schema.get("fields"), LineDict) else schema
+        return parse_contract(fields, fields.file, fields.line, locale)
+    contract = _mapping(data, "contract")
+    return parse_contract(contract, data.file, data.line_of("contract"), locale)
 
 
 def _allocation(data: LineDict, n_variants: int) -> AllocationSpec | None:
