@@ -34,6 +34,8 @@ links_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),  # set by the sender when the invitation went out
+    # A decision link (nba) names a decision; its story is '' until the first click chooses one.
+    Column("decision", String(100)),
 )
 
 ID_LENGTH = 12  # 9 random bytes, base64url
@@ -55,6 +57,12 @@ class Link:
     created_by: str | None
     created_at: dt.datetime
     expires_at: dt.datetime
+    decision: str | None = None
+
+    @property
+    def undecided(self) -> bool:
+        """A decision link whose story is not chosen yet (at its first click)."""
+        return bool(self.decision) and not self.story
 
 
 def parse_ttl(text: str) -> dt.timedelta:
@@ -91,18 +99,20 @@ def _aware(value: dt.datetime) -> dt.datetime:
 def _row_to_link(row, secret: str) -> Link:  # noqa: ANN001
     return Link(id=row.id, token=token_for(secret, row.id), story=row.story, customer_id=row.customer_id,
                 variant=row.variant, campaign=row.campaign, channel=row.channel, created_by=row.created_by,
-                created_at=_aware(row.created_at), expires_at=_aware(row.expires_at))
+                created_at=_aware(row.created_at), expires_at=_aware(row.expires_at),
+                decision=row.decision)
 
 
 def create_link(engine: Engine, secret: str, story: str, customer_id: str, ttl: dt.timedelta,
                 variant: str | None = None, campaign: str | None = None, channel: str = "none",
-                created_by: str | None = None, now: dt.datetime | None = None) -> Link:
-    """Store a new link and return it with its token."""
+                created_by: str | None = None, now: dt.datetime | None = None,
+                decision: str | None = None) -> Link:
+    """Store a new link and return it with its token (a decision link passes story '')."""
     now = now or dt.datetime.now(dt.UTC)
     link_id = base64.urlsafe_b64encode(secrets.token_bytes(9)).decode()
     row = {"id": link_id, "story": story, "customer_id": str(customer_id), "variant": variant,
            "campaign": campaign, "channel": channel, "created_by": created_by, "created_at": now,
-           "expires_at": now + ttl}
+           "expires_at": now + ttl, "decision": decision}
     with engine.begin() as conn:
         conn.execute(insert(links_table).values(**row))
     return Link(token=token_for(secret, link_id), **row)  # type: ignore[arg-type]
@@ -150,6 +160,8 @@ class LinkResolver:
         cached = self._cache.get(token)
         if cached is None or cached[1] < now:
             link = resolve_link(self.engine, self.secret, token)
+            if link.undecided:
+                return link  # its story is chosen at this click: never remember the empty one
             if len(self._cache) >= self.size:
                 self._cache.clear()  # crude but bounded; a miss costs one indexed lookup
             self._cache[token] = (link, now + self.ttl)
@@ -162,6 +174,24 @@ class LinkResolver:
     def by_id(self, link_id: str) -> Link:
         """A link the caller already trusts by id (a job's message); not cached."""
         return link_by_id(self.engine, self.secret, link_id)
+
+
+def choose_story(engine: Engine, link_id: str, story: str, variant: str | None) -> bool:
+    """Fix a decision link's story once; False when another request chose it first."""
+    with engine.begin() as conn:
+        done = conn.execute(update(links_table)
+                            .where(links_table.c.id == link_id, links_table.c.story == "")
+                            .values(story=story, variant=variant))
+    return bool(done.rowcount)
+
+
+def choose_variant(engine: Engine, link_id: str, variant: str) -> bool:
+    """Fix a link's variant once (adaptive allocation); False when it already had one."""
+    with engine.begin() as conn:
+        done = conn.execute(update(links_table)
+                            .where(links_table.c.id == link_id, links_table.c.variant.is_(None))
+                            .values(variant=variant))
+    return bool(done.rowcount)
 
 
 def link_url(public_url: str, token: str, **query: str) -> str:

@@ -30,6 +30,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     overrides = {"database_url": args.database} if args.database else {}
     config = load_config(overrides=overrides)
     root = find_content_root(args.root or config.content_root)
+    if bool(args.story) == bool(args.decision):
+        raise SmartVideoError("give either --story or --decision")
+    if args.decision:
+        return _decision_report(args, config, root)
+    if args.allocation:
+        return _allocation_report(args, config, root)
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise SmartVideoError("--from must not be after --to")
     filters = Filters(args.date_from, args.date_to, args.variant, args.device, args.campaign)
@@ -51,6 +57,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             load_engagement(args.engagement, content_root=root),
         )
         text = render(report, args.format, root / "templates")
+    return _write(args, text)
+
+
+def _write(args: argparse.Namespace, text: str) -> int:
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(args.out)
@@ -59,12 +69,51 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nba_json(report: dict) -> str:
+    import json
+
+    return json.dumps(report, indent=2, default=str) + "\n"
+
+
+def _decision_report(args: argparse.Namespace, config, root: Path) -> int:  # noqa: ANN001 - AppConfig
+    from smartvideo.nba.decision_loader import load_decisions
+    from smartvideo.nba.report import decision_report, report_text
+    from smartvideo.render.scene_loader import load_library
+    from smartvideo.storage.database import engine_for
+
+    decisions = load_decisions(load_library(root))
+    if args.decision not in decisions:
+        raise SmartVideoError(f"unknown decision '{args.decision}' (known: {', '.join(sorted(decisions)) or 'none'})")
+    from smartvideo.analytics.ingest import BeaconStore
+
+    engine = engine_for(config.sql_url)
+    BeaconStore(engine).fold_pending()  # as the story report does: views waiting on their render's plan
+    report = decision_report(engine, decisions[args.decision])
+    if args.format not in ("text", "json"):
+        raise SmartVideoError("a decision report is text or json")
+    text = _nba_json(report) if args.format == "json" else report_text(report)
+    return _write(args, text)
+
+
+def _allocation_report(args: argparse.Namespace, config, root: Path) -> int:  # noqa: ANN001 - AppConfig
+    from smartvideo.nba.report import allocation_report, allocation_text
+    from smartvideo.render.scene_loader import load_library
+    from smartvideo.storage.database import engine_for
+
+    report = allocation_report(engine_for(config.sql_url), load_library(root).story(args.story))
+    return _write(args, _nba_json(report) if args.format == "json" else allocation_text(report))
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="drop-off report of a story (retention, rates, variants)")
-    p.add_argument("--story", required=True)
+    p.add_argument("--story")
+    p.add_argument("--decision", help="a next-best-action decision instead of a story: per action outcomes, "
+                   "allocation over time, off-policy estimates")
     p.add_argument("--format", default="text", choices=["text", "csv", "json", "html"])
     p.add_argument("--from", dest="date_from", type=_date, help="first day (UTC), YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_date, help="last day (UTC), YYYY-MM-DD")
+    p.add_argument("--allocation", action="store_true", help="with --story: adaptive variants' allocation "
+                   "over time and each variant's reward")
     p.add_argument("--variant")
     p.add_argument("--device")
     p.add_argument("--campaign")

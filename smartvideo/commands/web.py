@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from smartvideo.errors import SmartVideoError
+
 
 def _config(args: argparse.Namespace, **overrides: Any):  # noqa: ANN202 - AppConfig
     from smartvideo.config import load_config
@@ -44,11 +46,19 @@ def cmd_link(args: argparse.Namespace) -> int:
     config = _config(args)
     ttl = parse_ttl(args.ttl or config.link_ttl)
     renderer = Renderer(config.render_settings())
-    # An unknown story or customer is an error now, not a failed render on the customer's click.
-    renderer.library.story(args.story)
-    renderer.customer_source(renderer.data_file_for(args.story)).get(args.customer)
-    link = create_link(engine_for(config.sql_url), config.secret_key, args.story, args.customer, ttl,
-                       variant=args.variant, campaign=args.campaign, channel=args.channel, created_by="cli")
+    if bool(args.story) == bool(args.decision):
+        raise SmartVideoError("give either --story or --decision")
+    # An unknown story, decision or customer is an error now, not a failed render on the click.
+    if args.decision:
+        from smartvideo.nba.engine import DecisionEngine
+
+        DecisionEngine.from_renderer(engine_for(config.sql_url), renderer).record(args.decision, args.customer)
+    else:
+        renderer.library.story(args.story)
+        renderer.customer_source(renderer.data_file_for(args.story)).get(args.customer)
+    link = create_link(engine_for(config.sql_url), config.secret_key, args.story or "", args.customer, ttl,
+                       variant=args.variant, campaign=args.campaign, channel=args.channel, created_by="cli",
+                       decision=args.decision)
     if args.prerender:
         _prerender(config, link, args.prerender)
     print(link_url(config.public_url, link.token))
@@ -94,7 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(func=cmd_serve)
 
     link = sub.add_parser("link", help="print a signed, expiring video link for a customer")
-    link.add_argument("--story", required=True)
+    link.add_argument("--story")
+    link.add_argument("--decision", help="a decision (scenes/decisions/) instead of a story: the video is "
+                      "chosen for the customer at the first click")
     link.add_argument("--customer", required=True)
     link.add_argument("--ttl", help="lifetime: 7d, 12h, 30m, 2w (default: SMARTVIDEO_LINK_TTL or 7d)")
     link.add_argument("--variant", help="force an A/B variant")

@@ -103,6 +103,10 @@ def _start_sweep(sender: Any = None, **_: Any) -> None:
         from smartvideo.jobs.retention import PeriodicSweep
 
         PeriodicSweep(config).start()
+        from smartvideo.nba.outcomes import start_learner
+
+        ctx = job_context(app)  # type: ignore[arg-type]
+        start_learner(ctx.engine, ctx.renderer.library)  # off the request path; safe on many workers
 
 
 @worker_process_init.connect

@@ -28,6 +28,7 @@ from smartvideo.jobs.locks import JobLocks, claim_name, run_lock_name, takeover_
 from smartvideo.jobs.render_job import RUN_LOCK_TTL, claim_ttl
 from smartvideo.jobs.runners import JobRunner, runner_for
 from smartvideo.links import Link
+from smartvideo.nba.engine import DecisionEngine
 from smartvideo.render.plan import DeviceProfile
 from smartvideo.render.renderer import Renderer
 
@@ -42,6 +43,7 @@ class RenderJobs:
         self.ctx = ctx
         self._runner = runner
         self._runner_lock = threading.Lock()
+        self._decisions: DecisionEngine | None = None
 
     @classmethod
     def from_config(cls, config: AppConfig, runner: JobRunner | None = None) -> RenderJobs:
@@ -64,6 +66,15 @@ class RenderJobs:
         return self.ctx.renderer
 
     @property
+    def decisions(self) -> DecisionEngine:
+        """The next-best-action engine for decision links; made on first use."""
+        if self._decisions is None:
+            with self._runner_lock:
+                if self._decisions is None:
+                    self._decisions = DecisionEngine.from_renderer(self.engine, self.renderer)
+        return self._decisions
+
+    @property
     def runner(self) -> JobRunner:
         """Celery when a broker is configured, else the embedded thread pool; made on first use."""
         if self._runner is None:
@@ -83,6 +94,10 @@ class RenderJobs:
               retry: bool = False) -> dict[str, Any]:
         """Queue the video for (link, device) unless it is made, being made, or failed (then only
         when `retry`). Returns the status dict. Safe to call from many clicks at once."""
+        if link.undecided:  # a decision link: its story is chosen at this first click and kept
+            link = self.decisions.choose_for_link(link, self.config.secret_key, device=device.name)
+        if link.variant is None:  # a story with `allocation: adaptive` picks it now (Thompson sampling)
+            link = self.decisions.choose_variant_for_link(link, self.config.secret_key)
         key = job_key(link.id, device.name)
         row = render_rows.get_render(self.engine, key)
         if row is not None and self._worker_died(row):

@@ -17,6 +17,7 @@ from smartvideo.render.scene_model import (
     ANIMATIONS,
     LAYER_KINDS,
     NUMBER_FORMATS,
+    AllocationSpec,
     BackgroundSpec,
     Box,
     ChartSpec,
@@ -364,7 +365,7 @@ def parse_theme(root: Path, path: Path) -> ThemeSpec:
 
 _STORY_KEYS = {"id", "title", "theme", "voice", "scenes", "locale", "currency", "music",
                "music_volume", "cta_url", "variants", "defaults", "sample", "stores", "data",
-               "description", "contract"}
+               "description", "contract", "allocation"}
 _VARIANT_KEYS = {"weight", "scenes", "voice", "overrides", "description"}
 _OVERRIDE_KEYS = {"voice", "duration", "background", "layers"}
 
@@ -464,6 +465,7 @@ def parse_story(root: Path, path: Path) -> StorySpec:
             defaults[key] = value
     if "cta_url" in data:
         _template(data, "cta_url")
+    allocation = _allocation(data, len(variants)) if "allocation" in data else None
     locale = _text(data, "locale", "en") or "en"
     return StorySpec(
         id=story_id,
@@ -483,6 +485,7 @@ def parse_story(root: Path, path: Path) -> StorySpec:
         stores=stores,
         data=_asset(root, data, "data") if "data" in data else None,
         contract=_contract(root, data, locale) if "contract" in data else None,
+        allocation=allocation,
     )
 
 
@@ -495,6 +498,27 @@ def _contract(root: Path, data: LineDict, locale: str) -> DataContract:
         return parse_contract(fields, fields.file, fields.line, locale)
     contract = _mapping(data, "contract")
     return parse_contract(contract, data.file, data.line_of("contract"), locale)
+
+
+def _allocation(data: LineDict, n_variants: int) -> AllocationSpec | None:
+    """`allocation: fixed | adaptive`, or {mode: adaptive, reward: cta|completion, min_share: 0.1}."""
+    value = data["allocation"]
+    if isinstance(value, str):
+        spec = LineDict({"mode": value})
+        spec.file, spec.line, spec.key_lines = data.file, data.line_of("allocation"), {}
+    else:
+        spec = _mapping(data, "allocation")
+        check_keys(spec, {"mode", "reward", "min_share"}, {"mode"}, "allocation")
+    mode = _choice(spec, "mode", ("fixed", "adaptive"), "fixed")
+    if mode == "fixed":
+        return None
+    if n_variants < 2:
+        raise _err(data, "allocation", "adaptive allocation needs at least two variants")
+    min_share = _number(spec, "min_share", 0.1, 0.0, 1.0)
+    if min_share is not None and min_share * n_variants > 1.0:
+        raise _err(spec, "min_share", f"a min_share of {min_share:g} for {n_variants} variants is over 100%")
+    return AllocationSpec(mode=mode, reward=_choice(spec, "reward", ("cta", "completion"), "cta"),
+                          min_share=min_share if min_share is not None else 0.1)
 
 
 # ---- the whole library ----------------------------------------------------------------------

@@ -98,6 +98,16 @@ class VariantSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class AllocationSpec:
+    """`allocation: adaptive`: traffic moves to the variant that wins on `reward` (Thompson
+    sampling, nba.adaptive), each variant keeping at least `min_share` of new links."""
+
+    mode: str = "adaptive"
+    reward: str = "cta"  # cta | completion
+    min_share: float = 0.1
+
+
+@dataclass(frozen=True, slots=True)
 class StyleSpec:
     font: str  # a font key of the theme
     size: float  # largest size as a fraction of the frame's shorter side
@@ -157,6 +167,7 @@ class StorySpec:
     sample: SampleSpec | None = None
     stores: StoreLookupSpec | None = None
     data: str | None = None  # default customer data file for this story
+    allocation: AllocationSpec | None = None  # None: variants by fixed weight
     contract: DataContract | None = None  # the fields its scenes and voice may use, by type
 
     def variant(self, name: str) -> VariantSpec | None:

@@ -147,6 +147,10 @@ def validate_root(root: Path) -> list[SceneError]:
     if not errors:
         errors.extend(check_contract_references(lib))
         errors.extend(check_story_data(lib))
+        from smartvideo.nba.decision_loader import collect_decisions  # decisions refer to stories
+
+        # Sample data the stories already found wrong is reported once, by them.
+        errors.extend(collect_decisions(lib, check_samples=not errors)[1])
     if (root / "templates").is_dir():
         errors.extend(check_templates(root / "templates"))
     return sorted(errors, key=lambda e: (e.file or "", e.line or 0))

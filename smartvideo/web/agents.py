@@ -33,8 +33,10 @@ from smartvideo.agents.customer_search import CustomerDirectory
 from smartvideo.agents.errors import InvalidAgentKey, PushRejected
 from smartvideo.agents.push import Actor, PushFailed, PushRequest, VideoPusher, pusher_for
 from smartvideo.agents.rate_limit import AgentRateLimit, RateLimitExceeded, agent_rate_limit
-from smartvideo.errors import SmartVideoError
+from smartvideo.errors import DataSourceError, SmartVideoError
 from smartvideo.invitations.settings import DeliverySettings
+from smartvideo.nba.arbitration import Choice, NoEligibleAction
+from smartvideo.nba.engine import UnknownDecision
 from smartvideo.settings import bundled_content_root
 from smartvideo.web.csrf import csrf_ok, csrf_token
 
@@ -138,6 +140,25 @@ def _audit_only(actor: Actor, body: Any, outcome: str, detail: str) -> None:
     )
 
 
+# ---- "the best video for this customer": a decision picks the story (nba) -------------------------
+
+DECISION_PREFIX = "decision:"  # the page's story list offers decisions as "decision:<id>"
+
+
+def _decide(decision_id: str, customer_id: str) -> Choice:
+    """The decision's choice for the customer, not logged yet (logged with the link once made)."""
+    try:
+        return _services().renders.decisions.decide(decision_id, customer_id, log=False)
+    except (UnknownDecision, NoEligibleAction, DataSourceError) as exc:
+        raise PushRejected(str(exc), "decision") from None
+
+
+def _log_choice(choice: Choice, customer_id: str, link_id: str) -> None:
+    from smartvideo.nba.store import log_decision
+
+    log_decision(_services().engine, choice, customer_id, link_id, dt.datetime.now(dt.UTC))
+
+
 # ---- the API -------------------------------------------------------------------------------------
 
 
@@ -163,6 +184,22 @@ def create_video() -> Any:
         return response, status
     if body is None:
         return _error(400, "the body must be JSON (Content-Type: application/json)")
+    choice = None
+    if isinstance(body, dict) and "decision" in body:  # the engine picks the story now
+        body = dict(body)
+        decision_id = body.pop("decision")
+        try:
+            if "story" in body:
+                raise PushRejected("give a story or a decision, not both", "decision")
+            if not isinstance(decision_id, str) or not isinstance(body.get("customer_id"), str):
+                raise PushRejected("decision and customer_id are ids (strings)", "decision")
+            choice = _decide(decision_id, body["customer_id"].strip())
+        except PushRejected as exc:
+            _audit_only(actor, body, "rejected", exc.reason)
+            return _error(422, exc.reason, field=exc.field)
+        body["story"] = choice.story
+        if choice.variant and "variant" not in body:
+            body["variant"] = choice.variant
     try:
         push = PushRequest.from_json(body)
     except PushRejected as exc:
@@ -170,6 +207,8 @@ def create_video() -> Any:
         return _error(422, exc.reason, field=exc.field)
     try:
         result = _pusher().push(actor, push)
+        if choice is not None:
+            _log_choice(choice, push.customer_id, result.link.id)
     except PushRejected as exc:
         return _error(422, exc.reason, field=exc.field)
     except PushFailed as exc:
@@ -178,7 +217,10 @@ def create_video() -> Any:
             f"the link was made but the invitation was not delivered: {exc.reason}",
             **exc.result.as_json(),
         )
-    return jsonify(result.as_json()), 201
+    answer = result.as_json()
+    if choice is not None:
+        answer["decision"] = choice.as_dict()
+    return jsonify(answer), 201
 
 
 @bp.errorhandler(SmartVideoError)
@@ -205,7 +247,14 @@ def _page_agent() -> keys.AgentKey | None:
 
 def _stories() -> list[dict[str, str]]:
     library = _services().renderer.library
-    return [
+    try:
+        decisions = _services().renders.decisions.decisions
+    except SmartVideoError as exc:  # a broken decision file must not take the stories down with it
+        log.error("decisions not offered on the agent page: %s", exc)
+        decisions = {}
+    best = [{"id": DECISION_PREFIX + d.id, "title": f"Best video for this customer ({d.title})"}
+            for d in decisions.values()]
+    return best + [
         {"id": s.id, "title": s.title}
         for s in sorted(library.stories.values(), key=lambda s: s.title)
     ]
@@ -297,6 +346,8 @@ def agent_poster() -> Any:
         return _error(401, "log in on /agent first")
     customer_id, story = request.args.get("customer", ""), request.args.get("story", "")
     try:
+        if story.startswith(DECISION_PREFIX):
+            story = _decide(story.removeprefix(DECISION_PREFIX), customer_id).story
         record = _pusher().check(PushRequest(customer_id=customer_id, story=story))
         png = _pusher().poster(story, record)
     except PushRejected as exc:
@@ -337,16 +388,17 @@ def agent_send() -> Any:
             customer_id=customer_id,
             story=story,
         )
+    choice = None
     try:
-        push = PushRequest.from_json(
-            {
-                "customer_id": customer_id,
-                "story": story,
-                "channel": form.get("channel", "none"),
-                "prerender": form.get("prerender") == "on",
-            }
-        )
+        fields: dict[str, Any] = {"customer_id": customer_id, "story": story,
+                                  "channel": form.get("channel", "none"), "prerender": form.get("prerender") == "on"}
+        if story.startswith(DECISION_PREFIX):
+            choice = _decide(story.removeprefix(DECISION_PREFIX), customer_id)
+            fields.update(story=choice.story, **({"variant": choice.variant} if choice.variant else {}))
+        push = PushRequest.from_json(fields)
         result = _pusher().push(actor, push)
+        if choice is not None:
+            _log_choice(choice, push.customer_id, result.link.id)
     except PushRejected as exc:
         return _console(agent, 422, error=exc.reason, customer_id=customer_id, story=story)
     except PushFailed as exc:
@@ -358,5 +410,5 @@ def agent_send() -> Any:
             csrf=csrf_token(),
         ), 502
     return render_template(
-        "pages/agent_sent.html", agent=agent, result=result, error=None, csrf=csrf_token()
+        "pages/agent_sent.html", agent=agent, result=result, error=None, csrf=csrf_token(), choice=choice
     )

@@ -70,5 +70,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_pages(app)
     install_security_headers(app, config.frame_ancestors)
     install_request_log(app)
+    services = app.extensions["smartvideo"]
+    if services.mode == "embedded":  # scaled mode: the Celery workers learn (jobs/celery_app.py)
+        from smartvideo.nba.outcomes import start_learner
+
+        services.learner = start_learner(services.engine, services.renderer.library)
     log.info("SmartVideo web app (%s mode, %s)", app.extensions["smartvideo"].mode, config.env)
     return app

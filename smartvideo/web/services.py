@@ -23,6 +23,7 @@ class Services:
         self.renders = RenderJobs.from_config(config, runner)
         self.engine = self.renders.engine
         self.links = LinkResolver(self.engine, config.secret_key)
+        self.learner: Any = None  # nba.outcomes.OutcomeLearner in embedded mode (app_factory starts it)
         self.view_notifier = None
         if config.analytics_webhook_url:  # finished/abandoned views POSTed by a thread of their own
             from smartvideo.analytics.webhook import ViewNotifier, WebhookSettings
@@ -72,6 +73,8 @@ class Services:
         return self.config.videos_dir.is_dir()
 
     def close(self) -> None:
+        if self.learner is not None:
+            self.learner.stop()
         if self.view_notifier:
             self.view_notifier.stop()
         self.renders.close()

@@ -1,0 +1,161 @@
+"""Deciding for one customer: the decision, their record, contact history and the shared model.
+
+`DecisionEngine.decide` is what `smartvideo decide`, the agent API and the click call; it reads
+the model that the learner last saved (re-checking its version at most every `refresh` seconds),
+arbitrates, and logs the decision. `choose_for_link` fixes a decision link's story at its first
+click and keeps it for that link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from smartvideo.data_sources import CustomerSource
+from smartvideo.errors import SmartVideoError
+from smartvideo.links import Link, choose_story, choose_variant, link_by_id
+from smartvideo.nba import store
+from smartvideo.nba.adaptive import thompson_pick
+from smartvideo.nba.arbitration import Choice, NoEligibleAction, arbitrate, click_facts, evaluate_features
+from smartvideo.nba.bandit import ResponseModel
+from smartvideo.nba.decision_loader import load_decisions
+from smartvideo.nba.decision_model import DecisionSpec
+from smartvideo.render.scene_loader import Library
+
+
+class UnknownDecision(SmartVideoError):
+    """No decision file with this id."""
+
+
+class DecisionEngine:
+    def __init__(self, engine: Engine, library: Library, customer_source: Callable[[Path], CustomerSource],
+                 refresh: float = 1.0, rng: random.Random | None = None) -> None:
+        self.engine, self.library, self.customer_source = engine, library, customer_source
+        self.refresh = refresh
+        self.rng = rng or random.Random()
+        self._decisions: dict[str, DecisionSpec] | None = None
+        self._models: dict[str, tuple[int, ResponseModel, float]] = {}
+        self._lock = threading.Lock()
+        self._stats: dict[str, tuple[dict[str, tuple[int, int]], float]] = {}
+
+    @classmethod
+    def from_renderer(cls, engine: Engine, renderer: Any) -> DecisionEngine:
+        return cls(engine, renderer.library, renderer.customer_source)
+
+    @property
+    def decisions(self) -> dict[str, DecisionSpec]:
+        if self._decisions is None:
+            self._decisions = load_decisions(self.library)
+        return self._decisions
+
+    def decision(self, decision_id: str) -> DecisionSpec:
+        if decision_id not in self.decisions:
+            known = ", ".join(sorted(self.decisions)) or "none"
+            raise UnknownDecision(f"unknown decision '{decision_id}' (known: {known})")
+        return self.decisions[decision_id]
+
+    def data_file(self, decision: DecisionSpec) -> Path:
+        if decision.data:
+            return self.library.path(decision.data)
+        story = self.library.story(decision.actions[0].story)
+        source = story.data or (story.sample.data if story.sample else None)
+        if not source:
+            raise SmartVideoError(f"decision '{decision.id}' names no data file; add `data:`")
+        return self.library.path(source)
+
+    def record(self, decision_id: str, customer_id: str, data_file: Path | None = None) -> dict[str, Any]:
+        decision = self.decision(decision_id)
+        return self.customer_source(data_file or self.data_file(decision)).get(customer_id)
+
+    def _model(self, name: str) -> ResponseModel:
+        """The shared model, re-read when another process saved a newer version."""
+        now = time.monotonic()
+        cached = self._models.get(name)
+        if cached is not None and now < cached[2]:
+            return cached[1]
+        version = store.model_version(self.engine, name)
+        if cached is not None and cached[0] == version:
+            self._models[name] = (version, cached[1], now + self.refresh)
+            return cached[1]
+        version, state = store.load_model(self.engine, name)
+        model = ResponseModel(state)
+        if cached is not None:
+            cached[1].close()
+        self._models[name] = (version, model, now + self.refresh)
+        return model
+
+    def estimates(self, decision: DecisionSpec, features: Mapping[str, Any]) -> dict[str, float]:
+        with self._lock:
+            return self._model(decision.id).estimate(features, [a.name for a in decision.actions])
+
+    def decide(self, decision_id: str, customer_id: str, *, record: Mapping[str, Any] | None = None,
+               link_id: str | None = None, now: dt.datetime | None = None, log: bool = True,
+               device: str | None = None, channel: str | None = None, contact_policy: bool = True) -> Choice:
+        """Choose the next best action for a customer; logged with its inputs unless `log` is False.
+
+        Conditions and features see the record and `click.device` / `click.channel` (as scenes
+        see `click`): the device the link is opened on, the channel it was sent by."""
+        decision = self.decision(decision_id)
+        now = now or dt.datetime.now(dt.UTC)
+        if record is None:
+            record = self.record(decision_id, customer_id)
+        record = {**record, "click": click_facts(device, channel)}
+        features = evaluate_features(decision, record, now.date())
+        history = store.contact_history(self.engine, decision.id, customer_id) if contact_policy else []
+        with self._lock:
+            choice = arbitrate(decision, record, self._model(decision.id).estimate(
+                features, [a.name for a in decision.actions]), history, now, self.rng, features)
+        if log:
+            store.log_decision(self.engine, choice, customer_id, link_id, now)
+        return choice
+
+    def choose_for_link(self, link: Link, secret: str, now: dt.datetime | None = None,
+                        device: str | None = None) -> Link:
+        """A decision link with its story chosen (at its first click); other links unchanged."""
+        if not link.undecided:
+            return link
+        assert link.decision is not None
+        try:
+            choice = self.decide(link.decision, link.customer_id, now=now, log=False, device=device,
+                                 channel=link.channel)
+        except NoEligibleAction:
+            # The customer clicked a link we sent: the contact happened. Show the best eligible
+            # video rather than an error; only `when:` conditions still apply.
+            choice = self.decide(link.decision, link.customer_id, now=now, log=False, device=device,
+                                 channel=link.channel, contact_policy=False)
+        if choose_story(self.engine, link.id, choice.story, choice.variant):
+            store.log_decision(self.engine, choice, link.customer_id, link.id, now or dt.datetime.now(dt.UTC))
+        return link_by_id(self.engine, secret, link.id, now)
+
+    def choose_variant_for_link(self, link: Link, secret: str, now: dt.datetime | None = None) -> Link:
+        """A link of a story with `allocation: adaptive` gets its variant by Thompson sampling at its
+        first click (kept for the link); other links unchanged."""
+        story = self.library.stories.get(link.story)
+        if link.variant or story is None or story.allocation is None:
+            return link
+        allocation = story.allocation
+        key = f"stats:{story.id}"
+        cached = self._stats.get(key)
+        if cached is None or cached[1] < time.monotonic():
+            stats = store.variant_stats(self.engine, story.id, [v.name for v in story.variants], allocation.reward)
+            cached = (stats, time.monotonic() + 5.0)  # counters move slowly; one query per 5 s
+            self._stats[key] = cached
+        with self._lock:
+            variant = thompson_pick(cached[0], allocation.min_share, self.rng)
+        now = now or dt.datetime.now(dt.UTC)
+        if choose_variant(self.engine, link.id, variant):
+            store.record_variant_pick(self.engine, link.id, story.id, variant, now)
+        return link_by_id(self.engine, secret, link.id, now)
+
+    def close(self) -> None:
+        with self._lock:
+            for _, model, _ in self._models.values():
+                model.close()
+            self._models.clear()
