@@ -79,14 +79,25 @@ def _root_of(path: Path) -> Path:
     for folder in [path, *path.parents] if path.is_dir() else path.parents:
         if (folder / "scenes").is_dir() or (folder / "voices").is_dir():
             return folder
-    raise SmartVideoError(f"{path} is not inside a SmartVideo content folder (one holding scenes/)")
+    raise SmartVideoError(f"{path} is not inside a SmartVideo content folder (one holding scenes/, "
+                          "scenes/stories/, scenes/themes/ and voices/); pass a file or folder inside one")
+
+
+def _content_root(args: argparse.Namespace) -> Path:
+    """The content root, saying so on stderr when the bundled content stands in for this folder."""
+    from smartvideo.settings import bundled_content_root, find_content_root
+
+    root = find_content_root(args.root)
+    if root == bundled_content_root() and not args.root and Path.cwd().resolve() != root:
+        print(f"note: {Path.cwd()} is not a content folder (it has no scenes/stories/), so the bundled "
+              f"content in {root} is used; run from your content folder or pass --root FOLDER", file=sys.stderr)
+    return root
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from smartvideo.render.validation import validate_root
-    from smartvideo.settings import find_content_root
 
-    targets = [Path(p).resolve() for p in args.paths] or [find_content_root(args.root)]
+    targets = [Path(p).resolve() for p in args.paths] or [_content_root(args)]
     errors: list[SceneError] = []
     checked: dict[Path, list[SceneError]] = {}
     for target in targets:
@@ -99,6 +110,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if target.is_file():
             found = [e for e in found if e.file and Path(e.file).resolve() == target]
         errors.extend(e for e in found if e not in errors)
+    if args.data:
+        errors.extend(_data_problems(args, next(iter(checked))))
     for error in errors:
         print(_relative(error), file=sys.stdout)
     if errors:
@@ -106,6 +119,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     print(f"ok: {', '.join(str(t) for t in targets)}", file=sys.stderr)
     return 0
+
+
+def _data_problems(args: argparse.Namespace, root: Path) -> list[SceneError]:
+    """`validate --data FILE`: every record of the file against the stories that use it."""
+    from smartvideo.render.scene_loader import collect_library
+    from smartvideo.render.validation import check_data_file
+
+    lib, errors = collect_library(root)
+    if errors:
+        return []  # the files' own mistakes are reported already; records are checked once they are fixed
+    return check_data_file(lib, Path(args.data).resolve(), args.story)
 
 
 def _relative(error: SceneError) -> str:
@@ -122,6 +146,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from smartvideo.render.preview import write_preview
     from smartvideo.render.renderer import RenderRequest
 
+    if not args.root:
+        args.root = str(_content_root(args))
     renderer = _renderer(args)
     story = renderer.library.story(args.story)
     customer = args.customer or (story.sample.customer if story.sample else None)
@@ -179,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check scenes, stories, voices and templates")
     validate.add_argument("paths", nargs="*", help="files or content folders (default: the content root)")
+    validate.add_argument("--data", help="also check every record of this data file (JSON, CSV or YAML)")
+    validate.add_argument("--story", help="with --data: the story to check the records against "
+                          "(default: the stories whose data or sample is that file)")
     validate.set_defaults(func=cmd_validate)
 
     bench = sub.add_parser("bench", help="run the benchmarks; prints JSON lines")

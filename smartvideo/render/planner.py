@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smartvideo.errors import SmartVideoError, TemplateDataError
+from smartvideo.errors import SmartVideoError, TemplateDataError, did_you_mean
 from smartvideo.render.formatting import format_number
 from smartvideo.render.plan import (
     Background,
@@ -104,6 +104,7 @@ def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[st
     context["story"] = as_record({"id": story.id, "title": story.title}, "story")
     context["_locale"] = story.locale
     context["_currency"] = story.currency
+    context["_money_cents"] = story.money_cents
     return context
 
 
@@ -130,8 +131,20 @@ def _pixels(box: tuple[float, float, float, float], device: DeviceProfile) -> tu
     return (px, py, pw, ph)
 
 
-def _style(theme: ThemeSpec, layer: LayerSpec, lib: Library, device: DeviceProfile) -> TextStyle:
-    spec = theme.styles[layer.style]
+def _style_name(layer: LayerSpec, theme: ThemeSpec, context: Mapping[str, Any]) -> str:
+    """The layer's style: fixed, or chosen by its `style_from` expression (which must name a theme style)."""
+    if layer.style_from is None:
+        return layer.style
+    name = evaluate(layer.style_from, context, layer.where)
+    if not isinstance(name, str) or name not in theme.styles:
+        raise TemplateDataError(
+            f"{layer.where.file}:{layer.where.line}: style_from '{layer.style_from}' gave {name!r}, which is not "
+            f"a style of theme '{theme.id}'{did_you_mean(str(name), theme.styles)}; styles: {', '.join(theme.styles)}")
+    return name
+
+
+def _style(theme: ThemeSpec, layer: LayerSpec, name: str, lib: Library, device: DeviceProfile) -> TextStyle:
+    spec = theme.styles[name]
     max_size = max(10, round(spec.size * min(device.width, device.height)))
     return TextStyle(
         font=str(lib.path(theme.fonts[spec.font])),
@@ -157,7 +170,7 @@ def _number_value(text: str, where: Where) -> float:
 
 
 def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
-                 locale: str, currency: str) -> tuple[ChartItem, ...]:
+                 locale: str, currency: str, cents: str = "always") -> tuple[ChartItem, ...]:
     chart = layer.chart
     assert chart is not None
     rows = evaluate(chart.items, context, layer.where)
@@ -180,8 +193,8 @@ def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
         pairs = pairs[: chart.limit - 1] + [("Other" if locale.startswith("en") else "Overig", rest)]
     colors = [theme.color(c) for c in theme.chart_colors]
     return tuple(
-        ChartItem(label=label, value=value, value_text=format_number(value, chart.value_format, locale, currency),
-                  color=colors[i % len(colors)])
+        ChartItem(label=label, value=value, color=colors[i % len(colors)],
+                  value_text=format_number(value, chart.value_format, locale, currency, cents))
         for i, (label, value) in enumerate(pairs)
     )
 
@@ -193,22 +206,23 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
     base = PlannedLayer(
         kind=layer.kind, box=_pixels(box_spec, device), start=min(layer.start, max(0.0, duration - 0.2)),
         end=end, animation=layer.animation, animation_duration=layer.animation_duration,
-        locale=story.locale, currency=story.currency,
+        locale=story.locale, currency=story.currency, money_cents=story.money_cents,
     )
     if layer.kind in ("image", "logo"):
         rel = render_text(layer.content, context, layer.where) if layer.content else (theme.logo or "")
         path = lib.path(rel)
         return dataclasses.replace(base, image=str(path), image_hash=asset_hash(str(path)))
-    style = _style(theme, layer, lib, device)
+    style = _style(theme, layer, _style_name(layer, theme, context), lib, device)
     if layer.kind == "chart":
-        items = _chart_items(layer, context, theme, story.locale, story.currency)
+        items = _chart_items(layer, context, theme, story.locale, story.currency, story.money_cents)
         return dataclasses.replace(base, style=style, chart_kind=layer.chart.kind if layer.chart else "bars",
                                    chart_items=items)
-    text = render_text(layer.content, context, layer.where)
+    text = render_text(layer.content_for(device.name), context, layer.where)
     if layer.kind == "number":
         value = _number_value(text, layer.where)
         return dataclasses.replace(base, style=style, number=value, number_format=layer.number_format,
-                                   text=format_number(value, layer.number_format, story.locale, story.currency))
+                                   text=format_number(value, layer.number_format, story.locale, story.currency,
+                                                      story.money_cents))
     if not text.strip():
         raise TemplateDataError(f"{layer.where.file}:{layer.where.line}: the {layer.kind} text came out empty")
     return dataclasses.replace(base, style=style, text=text)
@@ -223,6 +237,11 @@ def _background(spec: BackgroundSpec, lib: Library, asset_hash: AssetHash) -> Ba
 
 def _frames(seconds: float, fps: int) -> float:
     return max(1, round(seconds * fps)) / fps
+
+
+def _layer_uses_data(layer: LayerSpec) -> bool:
+    return (layer.chart is not None or layer.when is not None or layer.style_from is not None
+            or any(uses_data(text) for text in (layer.content, *(t for _, t in layer.device_content))))
 
 
 def _is_shown(condition: str | None, context: Mapping[str, Any], where: Where) -> bool:
@@ -258,6 +277,8 @@ class StoryPlanner:
                 continue
             voice = render_text(scene.voice, self.context, scene.voice_where or scene.where) if scene.voice else None
             for layer in scene.layers:  # fail now, not after the first scenes are encoded
+                if not (_is_shown(layer.when, self.context, layer.where) or every_scene):
+                    continue
                 _plan_layer(layer, self.context, self.theme, self.story, lib, inputs.device, 1e6, asset_hash)
             self.selected.append((scene, voice if voice and voice.strip() else None))
         if not self.selected:
@@ -279,9 +300,9 @@ class StoryPlanner:
             layers = tuple(
                 _plan_layer(layer, self.context, self.theme, self.story, self.lib, self.inputs.device, duration,
                             self.asset_hash)
-                for layer in scene.layers
+                for layer in scene.layers if _is_shown(layer.when, self.context, layer.where)
             )
-            personal = any(uses_data(layer.content) or layer.chart is not None for layer in scene.layers) or bool(
+            personal = any(_layer_uses_data(layer) for layer in scene.layers) or bool(
                 scene.voice and uses_data(scene.voice))
             yield PlannedScene(
                 id=scene.id, index=index, start=round(clock, 6), duration=duration,

@@ -695,14 +695,12 @@ def collect_library(root: Path) -> tuple[Library, list[SceneError]]:
     return lib, errors
 
 
-def story_files(lib: Library, story: StorySpec) -> set[str]:
-    """The files a story is made of: itself, its theme and its scenes."""
-    files = {story.where.file}
-    if story.theme in lib.themes:
-        files.add(lib.themes[story.theme].where.file)
+def story_files(lib: Library, story: StorySpec) -> set[str] | None:
+    """The files a story is made of (itself, its theme and its scenes); None when one is missing."""
     refs = list(story.scenes) + [r for v in story.variants for r in (v.scenes or ())]
-    files.update(lib.scenes[r.scene].where.file for r in refs if r.scene in lib.scenes)
-    return files
+    if story.theme not in lib.themes or any(r.scene not in lib.scenes for r in refs):
+        return None
+    return {story.where.file, lib.themes[story.theme].where.file, *(lib.scenes[r.scene].where.file for r in refs)}
 
 
 def load_library(root: Path) -> Library:
