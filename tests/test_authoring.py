@@ -5,11 +5,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from test_validation import copy_content, edit, messages
+
 from smartvideo.render.devices import PROFILES
 from smartvideo.render.planner import PlanInputs, plan_video
 from smartvideo.render.scene_loader import load_library
 from smartvideo.render.validation import check_data_file
-from test_validation import ROOT, edit, line_of, messages, root  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return copy_content(tmp_path)
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -138,7 +145,8 @@ def test_money_without_cents_for_whole_amounts(root):
     records[0]["bill"]["total"] = 135
     (root / "data" / "customers.json").write_text(json.dumps(records))
     assert "€135.00" in _texts(_plan(root), "bill_total")
-    edit(root / "scenes" / "stories" / "first_bill.yaml", "currency: EUR\n", "currency: EUR\nmoney_cents: when_needed\n")
+    story = root / "scenes" / "stories" / "first_bill.yaml"
+    edit(story, "currency: EUR\n", "currency: EUR\nmoney_cents: when_needed\n")
     assert "€135" in _texts(_plan(root), "bill_total")
     edit(root / "scenes" / "stories" / "first_bill.yaml", "money_cents: when_needed", "money_cents: sometimes")
     [msg] = messages(root)

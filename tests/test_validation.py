@@ -13,14 +13,18 @@ from smartvideo.render.validation import validate_root
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
+def copy_content(tmp_path: Path) -> Path:
     """A writable copy of the shipped content (assets linked, not copied)."""
     for name in ("scenes", "templates", "voices", "data"):
         if (ROOT / name).exists():
             shutil.copytree(ROOT / name, tmp_path / name)
     (tmp_path / "assets").symlink_to(ROOT / "assets")
     return tmp_path
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return copy_content(tmp_path)
 
 
 def messages(root: Path) -> list[str]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from smartvideo.errors import SceneError, ValidationFailed, did_you_mean
 from smartvideo.render.scene_keys import (
@@ -59,7 +60,6 @@ from smartvideo.yamlfile import LineDict, LineList, check_keys, key_problems, lo
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-T = TypeVar("T")
 
 
 @dataclass
@@ -98,13 +98,22 @@ class Problems:
     def add(self, error: SceneError) -> None:
         self.errors.append(error)
 
-    def take(self, read: Callable[[], T], default: T) -> T:
+    def take(self, read: Callable[[], Any], default: Any) -> Any:
         """`read()`, or `default` after recording its SceneError."""
         try:
             return read()
         except SceneError as exc:
             self.errors.append(exc)
             return default
+
+    def passes(self, check: Callable[[], None]) -> bool:
+        """True when `check()` finds nothing wrong; else its SceneError is recorded."""
+        try:
+            check()
+        except SceneError as exc:
+            self.errors.append(exc)
+            return False
+        return True
 
     def keys(self, data: LineDict, table: dict[str, Key], what: str) -> None:
         self.errors.extend(key_problems(data, allowed(table), required(table), what))
@@ -417,26 +426,26 @@ def parse_theme(root: Path, path: Path, problems: Problems | None = None) -> The
     colors_data = take(lambda: _mapping(data, "colors"), LineDict()) if "colors" in data else None
     for name, value in (colors_data or {}).items():
         assert colors_data is not None
-        if take(lambda n=name, v=value: _check_color(colors_data, n, str(v)) or True, False):
+        if problems.passes(partial(_check_color, colors_data, name, str(value))):
             colors[name] = str(value)
     fonts: dict[str, str] = {}
     fonts_data = take(lambda: _mapping(data, "fonts"), None) if "fonts" in data else None
     for name in fonts_data or {}:
         assert fonts_data is not None
-        fonts[name] = take(lambda n=name: _asset(root, fonts_data, n), "")
+        fonts[name] = take(partial(_asset, root, fonts_data, name), "")
     fallback_data = take(lambda: _list(data, "fallback_fonts"), LineList()) if "fallback_fonts" in data else []
-    fallback = tuple(take(lambda p=p: _asset(root, data, "fallback_fonts", str(p)), "") for p in fallback_data)
+    fallback = tuple(take(partial(_asset, root, data, "fallback_fonts", str(p)), "") for p in fallback_data)
     styles = {}
     styles_data = take(lambda: _mapping(data, "styles"), None) if "styles" in data else None
     for name in styles_data or {}:
         assert styles_data is not None
-        s = take(lambda n=name: _mapping(styles_data, n), None)
+        s = take(partial(_mapping, styles_data, name), None)
         if s is not None:
             styles[name] = _parse_style(name, s, colors, fonts, problems)
     chart_colors = []
     chart_data = take(lambda: _list(data, "chart_colors"), LineList()) if "chart_colors" in data else []
     for c in chart_data:
-        if take(lambda c=c: _check_color(data, "chart_colors", str(c), colors) or True, False):
+        if problems.passes(partial(_check_color, data, "chart_colors", str(c), colors)):
             chart_colors.append(str(c))
     theme_id = take(lambda: _text(data, "id") or "", "")
     if theme_id and theme_id != path.stem:
@@ -468,9 +477,9 @@ def _scene_refs(data: LineDict, key: str, problems: Problems) -> tuple[SceneRef,
         elif isinstance(item, LineDict):
             problems.keys(item, SCENE_ENTRY, "scene entry")
             refs.append(SceneRef(
-                scene=problems.take(lambda item=item: _text(item, "scene") or "", ""),
+                scene=problems.take(partial(_text, item, "scene", ""), ""),
                 where=_where(item, "scene"),
-                when=problems.take(lambda item=item: _template(item, "when", expression=True), None),
+                when=problems.take(partial(_template, item, "when", expression=True), None),
             ))
         else:
             problems.add(SceneError("a scene entry is a scene id or {scene: id, when: ...}", items.file,
@@ -491,7 +500,7 @@ def _parse_override(root: Path, data: LineDict, problems: Problems) -> SceneOver
             problems.add(_err(layers, key, "override layers by their index: 0, 1, ..."))
         elif not isinstance(value, str):
             problems.add(_err(layers, key, "a layer override is the new text or image path"))
-        elif take(lambda k=key, v=value: check_syntax(v, _where(layers, k)) or True, False):
+        elif problems.passes(partial(check_syntax, value, _where(layers, key))):
             layer_content.append((int(key), value))
     return SceneOverride(
         voice=take(lambda: _template(data, "voice"), None),
@@ -516,18 +525,18 @@ def _parse_variants(root: Path, data: LineDict, problems: Problems) -> list[Vari
             v.file, v.line, v.key_lines = vdata.file, vdata.line_of(name), {}
         problems.keys(v, VARIANT, f"variant '{name}'")
         overrides = []
-        odata = take(lambda v=v: _mapping(v, "overrides"), None) if "overrides" in v else None
+        odata = take(partial(_mapping, v, "overrides"), None) if "overrides" in v else None
         for scene_id in odata or {}:
             assert odata is not None
-            o = take(lambda s=scene_id, od=odata: _mapping(od, s), None)
+            o = take(partial(_mapping, odata, scene_id), None)
             if o is not None:
                 overrides.append((scene_id, _parse_override(root, o, problems)))
         variants.append(VariantSpec(
             name=str(name),
-            weight=take(lambda v=v: _number(v, "weight", 1.0, 0.0, 1e6), 1.0) or 0.0,
+            weight=take(partial(_number, v, "weight", 1.0, 0.0, 1e6), 1.0) or 0.0,
             where=Where(vdata.file, vdata.line_of(name)),
-            scenes=take(lambda v=v: _scene_refs(v, "scenes", problems), None) if "scenes" in v else None,
-            voice=take(lambda v=v: _text(v, "voice"), None),
+            scenes=take(partial(_scene_refs, v, "scenes", problems), None) if "scenes" in v else None,
+            voice=take(partial(_text, v, "voice"), None),
             overrides=tuple(overrides),
         ))
     if variants and sum(v.weight for v in variants) <= 0:
