@@ -14,8 +14,17 @@ from PIL import Image
 
 from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary
+from smartvideo.render.animation import (
+    count_up_index,
+    count_up_values,
+    frame_at,
+    is_on,
+    layer_frames,
+    opacity,
+    slide_offset,
+)
 from smartvideo.render.drawing import draw_layer
-from smartvideo.render.plan import Background, DeviceProfile, PlannedScene, RenderPlan
+from smartvideo.render.plan import Background, DeviceProfile, PlannedLayer, PlannedScene, RenderPlan
 
 
 def background_frame(bg: Background, device: DeviceProfile, at: float) -> Image.Image:
@@ -40,18 +49,50 @@ def background_frame(bg: Background, device: DeviceProfile, at: float) -> Image.
     return Image.frombytes("RGB", size, proc.stdout)
 
 
+def settled_time(scene: PlannedScene, device: DeviceProfile) -> float:
+    """When every layer has appeared (and none has gone yet, where possible): the default still."""
+    settle = max((layer.start + layer.animation_duration for layer in scene.layers), default=0.0)
+    return min(scene.duration - 1 / device.fps, settle + 0.1)
+
+
+def _placed_layer(layer: PlannedLayer, device: DeviceProfile, n: int) -> tuple[Image.Image, tuple[int, int]] | None:
+    """The layer's image and position at frame n, as the encoder composes it; None when not shown."""
+    frames = layer_frames(layer, device.fps)
+    if not is_on(frames, n):
+        return None
+    if layer.animation == "count_up" and layer.number is not None:
+        values = count_up_values(layer, device)
+        image, (x, y) = draw_layer(layer, number_value=values[count_up_index(frames, n, device, len(values))])
+    else:
+        image, (x, y) = draw_layer(layer)
+    alpha = opacity(layer, frames, n)
+    if alpha <= 0:
+        return None
+    if alpha < 1:
+        image = image.copy()
+        image.putalpha(image.getchannel("A").point(lambda a: round(a * alpha)))
+    dx, dy = slide_offset(layer, frames, n, device)
+    # ffmpeg's overlay places at whole, even pixels on 4:2:0 video (it truncates, then clears bit 0).
+    return image, (int(x + dx) & ~1, int(y + dy) & ~1)
+
+
 def scene_still(scene: PlannedScene, device: DeviceProfile, at: float | None = None) -> Image.Image:
-    """One scene at `at` seconds (default: when its last layer has fully appeared)."""
-    if at is None:
-        settle = max((layer.start + layer.animation_duration for layer in scene.layers), default=0.0)
-        at = min(scene.duration - 1 / device.fps, settle + 0.1)
-    frame = background_frame(scene.background, device, at).convert("RGBA")
+    """One scene at `at` seconds (default: when its last layer has fully appeared).
+
+    The frame the video shows at that time: layer times, fades, slides and count-ups are taken at
+    the same whole frame the encoder uses (smartvideo.render.animation).
+    """
+    n = frame_at(settled_time(scene, device) if at is None else at, device.fps)
+    n = min(n, max(0, round(scene.duration * device.fps) - 1))
+    frame = background_frame(scene.background, device, n / device.fps).convert("RGBA")
     for layer in scene.layers:
-        visible = layer.start <= at and (layer.end is None or at < layer.end)
-        if visible:
-            image, position = draw_layer(layer)
-            frame.alpha_composite(image, dest=position) if position[0] >= 0 and position[1] >= 0 else \
-                frame.paste(image, position, image)
+        placed = _placed_layer(layer, device, n)
+        if placed is None:
+            continue
+        image, (x, y) = placed
+        layer_frame = Image.new("RGBA", frame.size, (0, 0, 0, 0))
+        layer_frame.paste(image, (x, y))
+        frame.alpha_composite(layer_frame)
     return frame.convert("RGB")
 
 
