@@ -12,7 +12,7 @@ from pathlib import Path
 from smartvideo.errors import SceneError, SmartVideoError, ValidationFailed
 
 # Modules in smartvideo.commands that add their own sub-commands (see smartvideo/commands/__init__.py).
-COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report"]
+COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report", "schema"]
 
 DEMO_STORY = "first_bill"
 DEMO_CUSTOMER = "C1001"
@@ -143,11 +143,21 @@ def _relative(error: SceneError) -> str:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    if not args.root:
+        args.root = str(_content_root(args))
+    if args.watch:
+        from smartvideo.commands.preview_watch import watch_and_redraw
+
+        watch_and_redraw(Path(args.root), lambda: _write_preview(args), Path(args.out))
+        return 0
+    print(_write_preview(args))
+    return 0
+
+
+def _write_preview(args: argparse.Namespace) -> Path:
     from smartvideo.render.preview import write_preview
     from smartvideo.render.renderer import RenderRequest
 
-    if not args.root:
-        args.root = str(_content_root(args))
     renderer = _renderer(args)
     story = renderer.library.story(args.story)
     customer = args.customer or (story.sample.customer if story.sample else None)
@@ -157,8 +167,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     plan = renderer.plan(RenderRequest(story=args.story, customer=customer, output=Path(args.out),
                                        device=args.device, variant=args.variant,
                                        data_file=Path(args.data) if args.data else None, click=click))
-    print(write_preview(plan, Path(args.out), args.scene, args.at))
-    return 0
+    return write_preview(plan, Path(args.out), args.scene, args.at)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -200,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--scene", help="one scene only")
     preview.add_argument("--at", type=float, help="seconds into the scene (default: once all layers show)")
     preview.add_argument("--out", default="preview.png")
+    preview.add_argument("--watch", action="store_true",
+                         help="redraw whenever a file in the content folder changes (Ctrl-C to stop)")
     video_options(preview)
     preview.set_defaults(func=cmd_preview)
 

@@ -7,10 +7,11 @@ Seconds, not a render: authors see layout, fit and data at once, per device.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary
@@ -29,6 +30,13 @@ from smartvideo.render.plan import Background, DeviceProfile, PlannedLayer, Plan
 
 def background_frame(bg: Background, device: DeviceProfile, at: float) -> Image.Image:
     """The background of a scene at `at` seconds, scaled to cover the frame."""
+    return _background_frame(bg, device, at).copy()
+
+
+# Background files are keyed by their content hash, so a redraw after a save (preview --watch)
+# reads each clip's frame once instead of starting ffmpeg for it again.
+@functools.lru_cache(maxsize=64)
+def _background_frame(bg: Background, device: DeviceProfile, at: float) -> Image.Image:
     size = device.size
     if bg.kind == "color":
         return Image.new("RGB", size, bg.colors[0][:7])
@@ -104,12 +112,22 @@ def contact_sheet(plan: RenderPlan, columns: int = 3, width: int = 1800) -> Imag
     gap = 12
     cell_w = (width - gap * (columns + 1)) // columns
     cell_h = round(cell_w * plan.device.height / plan.device.width)
-    sheet = Image.new("RGB", (width, rows * cell_h + gap * (rows + 1)), "#1b1f27")
-    for n, still in enumerate(stills):
+    label_h = max(14, cell_w // 22)
+    row_h = cell_h + label_h + 4
+    sheet = Image.new("RGB", (width, rows * row_h + gap * (rows + 1)), "#1b1f27")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=label_h - 2)
+    for n, (scene, still) in enumerate(zip(plan.scenes, stills, strict=True)):
         x = gap + (n % columns) * (cell_w + gap)
-        y = gap + (n // columns) * (cell_h + gap)
+        y = gap + (n // columns) * (row_h + gap)
         sheet.paste(still.resize((cell_w, cell_h), Image.Resampling.LANCZOS), (x, y))
+        draw.text((x, y + cell_h + 3), tile_label(scene, plan.variant), fill="#e8ecf4", font=font)
     return sheet
+
+
+def tile_label(scene: PlannedScene, variant: str) -> str:
+    """What a contact-sheet tile says under its still: scene id, duration and variant."""
+    return f"{scene.index + 1}. {scene.id}  ·  {scene.duration:.1f} s  ·  variant {variant}"
 
 
 def write_preview(plan: RenderPlan, out: Path, scene_id: str | None = None, at: float | None = None) -> Path:

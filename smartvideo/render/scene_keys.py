@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smartvideo.render.devices import PROFILES
 from smartvideo.render.scene_model import ANIMATIONS, LAYER_KINDS, MONEY_CENTS, NUMBER_FORMATS
 
 ALIGNS = ("left", "center", "right")
 VALIGNS = ("top", "middle", "bottom")
 CHART_KINDS = ("bars", "donut")
-DEVICE_NAMES = ("landscape", "portrait", "square", "lite")
+DEVICE_NAMES = tuple(PROFILES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,28 +26,35 @@ class Key:
     doc: str
     required: bool = False
     choices: tuple[str, ...] = ()
-    of: str | None = None  # for `mapping`/`list` types: the table (or type) of each entry
+    # object: the table the value follows; mapping: the table or type of each value (by name);
+    # list: the table or type of each item.
+    of: str | None = None
+    names: tuple[str, ...] = ()  # mapping: the only names it may have
 
 
 # Value types, each with the JSON Schema fragment an editor checks it with.
 TYPES: dict[str, dict[str, object]] = {
-    "text": {"type": ["string", "number"]},
-    "template": {"type": "string", "description": "Jinja2 text, e.g. 'Hi {{ customer.first_name }}'"},
-    "expression": {"type": "string", "description": "a Jinja2 expression, e.g. 'bill.total > 0'"},
-    "number": {"type": "number"},
-    "seconds": {"type": "number", "minimum": 0},
-    "flag": {"type": "boolean"},
+    "text": {"type": ["string", "number"], "description": "text (a number is read as text)"},
+    "template": {"type": "string", "description": "text with Jinja2 fields: 'Hi {{ customer.first_name }}'"},
+    "expression": {"type": "string", "description": "a Jinja2 expression: 'bill.total > 0'"},
+    "number": {"type": "number", "description": "a number"},
+    "seconds": {"type": "number", "minimum": 0, "description": "seconds, e.g. 0.5"},
+    "flag": {"type": "boolean", "description": "true or false"},
     "box": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1},
-            "minItems": 4, "maxItems": 4, "description": "[x, y, w, h] as fractions of the frame"},
-    "color": {"type": "string", "description": "'#rrggbb', '#rrggbbaa' or a theme colour name"},
+            "minItems": 4, "maxItems": 4,
+            "description": "[x, y, w, h] as fractions of the frame: [0.1, 0.2, 0.5, 0.1]"},
+    "color": {"type": "string", "description": "'#rrggbb', '#rrggbbaa', or in themes a colour name of the theme"},
     "path": {"type": "string", "description": "a file path relative to the content folder"},
-    "choice": {"type": "string"},
-    "duration": {"oneOf": [{"const": "auto"}, {"type": "number", "minimum": 0.5, "maximum": 120}]},
-    "background": {"oneOf": [{"type": "string"}, {"$ref": "#/$defs/background"}]},
-    "logo": {"oneOf": [{"const": True}, {"type": "string"}]},
-    "mapping": {"type": "object"},
-    "list": {"type": "array"},
-    "any": {},
+    "choice": {"type": "string", "description": "one of the listed words"},
+    "duration": {"oneOf": [{"const": "auto"}, {"type": "number", "minimum": 0.5, "maximum": 120}],
+                 "description": "seconds (0.5-120) or auto"},
+    "background": {"oneOf": [{"type": "string"}, {"$ref": "#/$defs/background"}],
+                   "description": "a colour '#rrggbb', or a background mapping"},
+    "logo": {"oneOf": [{"const": True}, {"type": "string"}], "description": "true, or a logo file path"},
+    "mapping": {"type": "object", "description": "name: value lines"},
+    "object": {"type": "object", "description": "a mapping with the keys of its table"},
+    "list": {"type": "array", "description": "a list (- item lines or [a, b])"},
+    "any": {"description": "any value"},
 }
 
 BACKGROUND = {
@@ -70,13 +78,13 @@ LAYER = {
     "text": Key("template", "a text layer; the text shrinks and wraps to fit its box"),
     "number": Key("template", "a number layer (e.g. '{{ bill.total }}'), written in `format`"),
     "image": Key("path", "an image layer; the path may use data, e.g. assets/{{ plan.id }}.png"),
-    "chart": Key("mapping", "a chart layer drawn from a list in the data", of="chart"),
+    "chart": Key("object", "a chart layer drawn from a list in the data", of="chart"),
     "cta": Key("template", "the call-to-action button text"),
     "logo": Key("logo", "the theme's logo (true) or a logo file"),
     "box": Key("box", "where the layer sits: [x, y, w, h] as fractions of the frame", required=True),
     "portrait": Key("box", "the box on portrait devices (default: `box`)"),
     "devices": Key("mapping", "per-device text: {portrait: '...', square: '...'}; a device not named "
-                   "shows the layer's own text", of="template"),
+                   "shows the layer's own text", of="template", names=DEVICE_NAMES),
     "when": Key("expression", "show the layer only when this is true for the customer"),
     "style": Key("text", "a style of the story's theme (default: body, cta, big_number or chart)"),
     "style_from": Key("expression", "pick the style from the data; must give the name of a theme style, "
@@ -173,8 +181,8 @@ STORY = {
     "cta_url": Key("template", "where the call-to-action goes"),
     "variants": Key("mapping", "A/B variants by name", of="variant"),
     "defaults": Key("mapping", "values for empty or missing fields, by dotted name", of="any"),
-    "sample": Key("mapping", "the sample customer", of="sample"),
-    "stores": Key("mapping", "nearest-store lookup for the click", of="stores"),
+    "sample": Key("object", "the sample customer validate and preview use", of="sample"),
+    "stores": Key("object", "nearest-store lookup for the click", of="stores"),
     "data": Key("path", "the story's default customer data file"),
 }
 
