@@ -151,3 +151,12 @@ def test_money_without_cents_for_whole_amounts(root):
     edit(root / "scenes" / "stories" / "first_bill.yaml", "money_cents: when_needed", "money_cents: sometimes")
     [msg] = messages(root)
     assert "'money_cents' must be one of always, when_needed" in msg
+
+
+def test_every_data_problem_of_a_record_is_reported(root):
+    scene = root / "scenes" / "bill_total.yaml"
+    edit(scene, "Hi {{ customer.first_name }}, this", "Hi {{ customer.firstname }}, this")
+    edit(scene, "{{ bill.reason_short }}", "{{ bill.reason_shrt }}")
+    found = messages(root)
+    assert any("customer.firstname" in m for m in found) and any("bill.reason_shrt" in m for m in found)
+    assert any("did you mean 'reason_short'" in m for m in found)

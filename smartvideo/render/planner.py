@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from smartvideo.errors import SmartVideoError, TemplateDataError, did_you_mean
@@ -257,7 +258,19 @@ class StoryPlanner:
     """
 
     def __init__(self, lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asset_hash: AssetHash,
-                 every_scene: bool = False):
+                 every_scene: bool = False, problems: list[SmartVideoError] | None = None):
+        """every_scene: resolve scenes and layers whose condition is false too (validate);
+        problems: collect every data problem there instead of raising the first."""
+
+        def attempt(check: Callable[[], Any]) -> Any:
+            try:
+                return check()
+            except SmartVideoError as exc:
+                if problems is None:
+                    raise
+                problems.append(exc)
+                return None
+
         self.lib, self.inputs, self.voice_length, self.asset_hash = lib, inputs, voice_length, asset_hash
         self.story = lib.story(inputs.story_id)
         self.theme = lib.themes[self.story.theme]
@@ -271,19 +284,22 @@ class StoryPlanner:
         self.selected: list[tuple[SceneSpec, str | None]] = []
         for ref in refs:
             scene = _apply_override(lib.scenes[ref.scene], overrides.get(ref.scene))
-            shown = (_is_shown(ref.when, self.context, ref.where)
-                     and _is_shown(scene.when, self.context, scene.where))
+            shown = (attempt(partial(_is_shown, ref.when, self.context, ref.where))
+                     and attempt(partial(_is_shown, scene.when, self.context, scene.where)))
             if not (shown or every_scene):
                 continue
-            voice = render_text(scene.voice, self.context, scene.voice_where or scene.where) if scene.voice else None
+            voice = attempt(partial(render_text, scene.voice, self.context, scene.voice_where or scene.where)) \
+                if scene.voice else None
             for layer in scene.layers:  # fail now, not after the first scenes are encoded
-                if not (_is_shown(layer.when, self.context, layer.where) or every_scene):
+                if not (attempt(partial(_is_shown, layer.when, self.context, layer.where)) or every_scene):
                     continue
-                _plan_layer(layer, self.context, self.theme, self.story, lib, inputs.device, 1e6, asset_hash)
+                attempt(partial(_plan_layer, layer, self.context, self.theme, self.story, lib, inputs.device, 1e6,
+                                asset_hash))
             self.selected.append((scene, voice if voice and voice.strip() else None))
         if not self.selected:
             raise TemplateDataError(f"story '{self.story.id}': every scene's condition is false for this customer")
-        self.cta_url = render_text(self.story.cta_url, self.context, self.story.where) if self.story.cta_url else None
+        self.cta_url = attempt(partial(render_text, self.story.cta_url, self.context, self.story.where)) \
+            if self.story.cta_url else None
 
     def scenes(self) -> Iterator[PlannedScene]:
         """Each scene, timed (its voice spoken, its length in whole frames), in order."""

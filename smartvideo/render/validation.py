@@ -12,7 +12,7 @@ from jinja2 import TemplateSyntaxError
 from smartvideo.data_sources import FileCustomerSource, read_records
 from smartvideo.errors import SceneError, SmartVideoError
 from smartvideo.render.devices import PROFILES
-from smartvideo.render.planner import PlanInputs, plan_video
+from smartvideo.render.planner import PlanInputs, StoryPlanner
 from smartvideo.render.renderer import click_context
 from smartvideo.render.scene_loader import Library, collect_library, story_files
 from smartvideo.render.scene_model import StorySpec
@@ -48,10 +48,13 @@ def check_record(lib: Library, story: StorySpec, record: Mapping[str, Any], labe
         for device in (PROFILES["landscape"], PROFILES["portrait"]):
             inputs = PlanInputs(story_id=story.id, record=record, device=device, variant=variant,
                                 extra_context=extra)
+            problems: list[SmartVideoError] = []
             try:
-                plan_video(lib, inputs, _estimated_length, lambda path: "", every_scene=True)
+                StoryPlanner(lib, inputs, _estimated_length, lambda path: "", every_scene=True, problems=problems)
             except SmartVideoError as exc:
-                error = _as_scene_error(exc, where.file, where.line, f"{label}: ")
+                problems.append(exc)
+            for problem in problems:
+                error = _as_scene_error(problem, where.file, where.line, f"{label}: ")
                 if error.location_message() not in seen:
                     seen.add(error.location_message())
                     errors.append(error)
