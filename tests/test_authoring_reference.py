@@ -36,6 +36,9 @@ def test_docs_name_every_option():
         for key in keys:
             assert f"| `{key}` |" in doc
     assert set(FILTERS) <= set(environment().filters)
+    readme = (ROOT / "README.md").read_text()
+    assert "# yaml-language-server: $schema=../schemas/scene.schema.json" in readme
+    assert "docs/authoring.md" in readme
 
 
 @pytest.mark.parametrize(("document", "folder"), [

@@ -348,16 +348,24 @@ def parse_layer(root: Path, data: Any, owner: LineList, index: int, problems: Pr
     )
 
 
-def parse_scene(root: Path, path: Path, problems: Problems | None = None) -> SceneSpec:
-    """A scene file; with `problems`, every mistake is recorded there and parsing goes on."""
+def _open_file(path: Path, table: dict[str, Key], what: str,
+               problems: Problems | None) -> tuple[LineDict, Problems, bool, str]:
+    """Load a scene, theme or story file: its keys and id checked. Returns the data, where problems go,
+    whether they are this call's own (then the caller raises the first) and the id."""
     own = problems is None
     problems = problems if problems is not None else Problems()
-    take = problems.take
     data = load_mapping(path)
-    problems.keys(data, SCENE, "scene")
-    scene_id = take(lambda: _text(data, "id") or "", "")
-    if scene_id and scene_id != path.stem:
-        problems.add(_err(data, "id", f"scene id '{scene_id}' must match the file name '{path.stem}'"))
+    problems.keys(data, table, what)
+    file_id = problems.take(lambda: _text(data, "id") or "", "")
+    if file_id and file_id != path.stem:
+        problems.add(_err(data, "id", f"{what} id '{file_id}' must match the file name '{path.stem}'"))
+    return data, problems, own, file_id
+
+
+def parse_scene(root: Path, path: Path, problems: Problems | None = None) -> SceneSpec:
+    """A scene file; with `problems`, every mistake is recorded there and parsing goes on."""
+    data, problems, own, scene_id = _open_file(path, SCENE, "scene", problems)
+    take = problems.take
     raw = data.get("duration", "auto")
     duration = None if raw == "auto" else take(lambda: _number(data, "duration", None, 0.5, 120.0), 5.0)
     layers_data = take(lambda: _list(data, "layers"), LineList()) if "layers" in data else LineList()
@@ -417,11 +425,8 @@ def _parse_style(name: str, s: LineDict, colors: dict[str, str], fonts: dict[str
 
 
 def parse_theme(root: Path, path: Path, problems: Problems | None = None) -> ThemeSpec:
-    own = problems is None
-    problems = problems if problems is not None else Problems()
+    data, problems, own, theme_id = _open_file(path, THEME, "theme", problems)
     take = problems.take
-    data = load_mapping(path)
-    problems.keys(data, THEME, "theme")
     colors: dict[str, str] = {}
     colors_data = take(lambda: _mapping(data, "colors"), LineDict()) if "colors" in data else None
     for name, value in (colors_data or {}).items():
@@ -447,9 +452,6 @@ def parse_theme(root: Path, path: Path, problems: Problems | None = None) -> The
     for c in chart_data:
         if problems.passes(partial(_check_color, data, "chart_colors", str(c), colors)):
             chart_colors.append(str(c))
-    theme_id = take(lambda: _text(data, "id") or "", "")
-    if theme_id and theme_id != path.stem:
-        problems.add(_err(data, "id", f"theme id '{theme_id}' must match the file name '{path.stem}'"))
     logo = take(lambda: _asset(root, data, "logo"), None) if "logo" in data else None
     if own and problems.errors:
         raise problems.errors[0]
@@ -545,14 +547,8 @@ def _parse_variants(root: Path, data: LineDict, problems: Problems) -> list[Vari
 
 
 def parse_story(root: Path, path: Path, problems: Problems | None = None) -> StorySpec:
-    own = problems is None
-    problems = problems if problems is not None else Problems()
+    data, problems, own, story_id = _open_file(path, STORY, "story", problems)
     take = problems.take
-    data = load_mapping(path)
-    problems.keys(data, STORY, "story")
-    story_id = take(lambda: _text(data, "id") or "", "")
-    if story_id and story_id != path.stem:
-        problems.add(_err(data, "id", f"story id '{story_id}' must match the file name '{path.stem}'"))
     variants = _parse_variants(root, data, problems) if "variants" in data else []
     sample = None
     s = take(lambda: _mapping(data, "sample"), None) if "sample" in data else None
