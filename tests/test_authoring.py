@@ -160,3 +160,12 @@ def test_every_data_problem_of_a_record_is_reported(root):
     found = messages(root)
     assert any("customer.firstname" in m for m in found) and any("bill.reason_shrt" in m for m in found)
     assert any("did you mean 'reason_short'" in m for m in found)
+
+
+def test_unknown_locale_and_currency_are_file_line_messages(root):
+    story = root / "scenes" / "stories" / "first_bill.yaml"
+    edit(story, "locale: en\n", "locale: xx_YY\n")
+    edit(story, "currency: EUR\n", "currency: EUX\n")
+    found = messages(root)
+    assert any(m.startswith("scenes/stories/first_bill.yaml:") and "unknown locale 'xx_YY'" in m for m in found)
+    assert any("unknown currency 'EUX' (did you mean 'EUR'?)" in m for m in found)

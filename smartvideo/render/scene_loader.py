@@ -546,6 +546,30 @@ def _parse_variants(root: Path, data: LineDict, problems: Problems) -> list[Vari
     return variants
 
 
+def _locale(data: LineDict) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    from smartvideo.render.formatting import babel_locale
+
+    value = _text(data, "locale", "en") or "en"
+    try:
+        Locale.parse(babel_locale(value))
+    except (UnknownLocaleError, ValueError):
+        raise _err(data, "locale", f"unknown locale '{value}'; write a language like en or nl, "
+                   "or language_COUNTRY like nl_BE") from None
+    return value
+
+
+def _currency(data: LineDict) -> str:
+    from babel.numbers import list_currencies
+
+    value = _text(data, "currency", "EUR") or "EUR"
+    if value not in list_currencies():
+        raise _err(data, "currency", f"unknown currency '{value}'{did_you_mean(value.upper(), list_currencies())}; "
+                   "write an ISO code like EUR, USD or GBP")
+    return value
+
+
 def parse_story(root: Path, path: Path, problems: Problems | None = None) -> StorySpec:
     data, problems, own, story_id = _open_file(path, STORY, "story", problems)
     take = problems.take
@@ -578,8 +602,8 @@ def parse_story(root: Path, path: Path, problems: Problems | None = None) -> Sto
         voice=take(lambda: _text(data, "voice") or "", ""),
         scenes=take(lambda: _scene_refs(data, "scenes", problems), ()) if "scenes" in data else (),
         where=_where(data),
-        locale=take(lambda: _text(data, "locale", "en"), "en") or "en",
-        currency=take(lambda: _text(data, "currency", "EUR"), "EUR") or "EUR",
+        locale=take(lambda: _locale(data), "en"),
+        currency=take(lambda: _currency(data), "EUR"),
         money_cents=take(lambda: _choice(data, "money_cents", MONEY_CENTS, "always"), "always"),
         music=take(lambda: _asset(root, data, "music"), None) if "music" in data else None,
         music_volume=take(lambda: _number(data, "music_volume", 0.22, 0.0, 1.0), 0.22) or 0.0,
