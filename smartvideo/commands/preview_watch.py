@@ -19,6 +19,8 @@ from smartvideo.errors import SceneError, SmartVideoError, ValidationFailed
 
 # Quiet time after a change before redrawing: editors write a file in more than one step.
 DEBOUNCE_MS = 80
+# How often the watcher wakes up when nothing changes (it also checks `stop` then).
+IDLE_MS = 500
 
 
 def _report(line: str) -> None:
@@ -53,12 +55,19 @@ def watch_and_redraw(root: Path, redraw: Callable[[], Path], output: Path,
     def relevant(change: watchfiles.Change, path: str) -> bool:
         return Path(path).resolve() != output and watchfiles.DefaultFilter()(change, path)
 
-    redraw_once(redraw, report)
-    report(f"watching {root} for changes (Ctrl-C to stop)")
+    watching = False
     try:
+        # The watcher starts before the first draw (the first, empty, yield comes after IDLE_MS), so
+        # a save made while the first sheet is drawn is not missed.
         for changes in watchfiles.watch(root, watch_filter=relevant, debounce=DEBOUNCE_MS, step=20,
-                                        stop_event=stop, raise_interrupt=False):
-            names = sorted({Path(p).name for _, p in changes})
-            redraw_once(redraw, report, f" ({', '.join(names)} changed)")
+                                        stop_event=stop, raise_interrupt=False, yield_on_timeout=True,
+                                        rust_timeout=IDLE_MS):
+            if not watching:
+                redraw_once(redraw, report)
+                report(f"watching {root} for changes (Ctrl-C to stop)")
+                watching = True
+            elif changes:
+                names = sorted({Path(p).name for _, p in changes})
+                redraw_once(redraw, report, f" ({', '.join(names)} changed)")
     except KeyboardInterrupt:
         pass
