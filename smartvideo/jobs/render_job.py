@@ -151,6 +151,9 @@ def run_render_job(ctx: JobContext, job: RenderJob) -> str:
                               device=job.device, variant=link.variant, click=job.click),
                 progress=_ProgressWriter(ctx, job.key, started),
                 scene_sink=HlsWriter(files.hls_dir),
+                plan_listener=lambda facts: render_rows.set_plan_facts(
+                    ctx.engine, job.key, facts.variant, facts.story_version, facts.duration,
+                    list(facts.scenes) if facts.scenes is not None else None),
             )
         plan = result.plan
         render_rows.mark_ready(ctx.engine, job.key, plan.duration, plan.scene_bounds(), plan.variant)

@@ -141,7 +141,8 @@ class RenderPlan:
         return round(last.start + last.duration, 6)
 
     def scene_bounds(self) -> list[dict[str, float | str]]:
-        """Scene boundaries for analytics: id, start, end in seconds."""
+        """Scene boundaries for analytics: id, start, end in seconds, and whether it is personal."""
         return [
-            {"id": s.id, "start": s.start, "end": round(s.start + s.duration, 6)} for s in self.scenes
+            {"id": s.id, "start": s.start, "end": round(s.start + s.duration, 6), "personal": s.personal}
+            for s in self.scenes
         ]

@@ -327,12 +327,23 @@ class StoryPlanner:
             )
             clock += duration
 
+    @property
+    def variant_name(self) -> str:
+        return self.variant.name if self.variant else "default"
+
+    @property
+    def story_version(self) -> str:
+        """A content hash of the story and the scenes this customer gets, as loaded: two views with
+        the same version were made from the same scripts."""
+        specs = (self.story, tuple(scene for scene, _ in self.selected))
+        return hashlib.sha256(repr(specs).encode()).hexdigest()[:12]
+
     def plan(self, scenes: Sequence[PlannedScene]) -> RenderPlan:
         """The whole plan, from the scenes `scenes()` gave."""
         story = self.story
         return RenderPlan(
             story_id=story.id, customer_key=customer_key(story.id, self.customer_id),
-            variant=self.variant.name if self.variant else "default", device=self.inputs.device,
+            variant=self.variant_name, device=self.inputs.device,
             locale=story.locale, scenes=tuple(scenes), music=str(self.lib.path(story.music)) if story.music else None,
             music_volume=story.music_volume, title=story.title, cta_url=self.cta_url,
         )

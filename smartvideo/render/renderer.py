@@ -39,6 +39,22 @@ from smartvideo.settings import RenderSettings
 Progress = Callable[[str, float], None]  # (stage, fraction done 0..1)
 
 
+@dataclass(frozen=True, slots=True)
+class PlanFacts:
+    """What a render is, known before its video is: reported first without the timing (as soon as
+    the planner has picked the variant and scenes), then again with it (once every scene is timed,
+    usually long before the last segment is encoded)."""
+
+    variant: str
+    device: str
+    story_version: str
+    duration: float | None = None
+    scenes: tuple[dict[str, float | str], ...] | None = None
+
+
+PlanListener = Callable[[PlanFacts], None]
+
+
 class SceneSink(Protocol):
     """Receives a render's scenes as they are made (progressive delivery, e.g. HLS)."""
 
@@ -168,13 +184,15 @@ class Renderer:
             return path, False
 
     def render(self, request: RenderRequest, progress: Progress | None = None,
-               scene_sink: SceneSink | None = None) -> RenderResult:
+               scene_sink: SceneSink | None = None, plan_listener: PlanListener | None = None) -> RenderResult:
         """Render one video.
 
         Scenes are timed one by one (each voice line spoken when its scene comes up) and each is
         encoded as soon as it is timed, so scene 1 is ready while later lines are still spoken.
         A `scene_sink` gets every scene in order with its own audio slice the moment it is
-        encoded (progressive delivery), then the whole plan when the MP4 is done.
+        encoded (progressive delivery), then the whole plan when the MP4 is done. A `plan_listener`
+        hears what the render is (variant, device, story version; then its scene timing) before
+        the video exists, so views of a progressive stream are attributed correctly.
         """
         report = progress or (lambda stage, done: None)
         timings: dict[str, float] = {}
@@ -183,6 +201,9 @@ class Renderer:
         spoken: dict[tuple[str, str], Speech] = {}
         planner = self.planner(request, spoken)  # every text resolved here: data errors come first
         device = planner.inputs.device
+        facts = PlanFacts(planner.variant_name, device.name, planner.story_version)
+        if plan_listener:
+            plan_listener(facts)
         music = str(self.library.path(planner.story.music)) if planner.story.music else None
         total_scenes = len(planner.selected)
         scenes: list[PlannedScene] = []
@@ -220,6 +241,9 @@ class Renderer:
                     if failure:
                         break
                 plan = planner.plan(scenes)
+                if plan_listener and not failure:
+                    plan_listener(dataclasses.replace(facts, duration=plan.duration,
+                                                      scenes=tuple(plan.scene_bounds())))
                 timings["plan_and_voice"] = time.perf_counter() - t0
                 audio = self._audio(plan, spoken, request) if not failure else None
             finally:
