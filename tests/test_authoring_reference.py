@@ -35,7 +35,9 @@ def test_docs_name_every_option():
         assert f"### {table}" in doc
         for key in keys:
             assert f"| `{key}` |" in doc
-    assert set(FILTERS) <= set(environment().filters)
+    from jinja2.filters import FILTERS as JINJA_FILTERS
+
+    assert set(FILTERS) == set(environment().filters) - set(JINJA_FILTERS)  # every filter of ours is documented
     readme = (ROOT / "README.md").read_text()
     assert "# yaml-language-server: $schema=../schemas/scene.schema.json" in readme
     assert "docs/authoring.md" in readme

@@ -21,6 +21,7 @@ GROUPS: dict[str, str] = {
     "click": "smartvideo.bench.click:run",
     "analytics": "smartvideo.bench.analytics:run",
     "authoring": "smartvideo.bench.authoring:run",
+    "check_data": "smartvideo.bench.check_data:run",
 }
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from smartvideo.errors import SmartVideoError, TemplateDataError, did_you_mean
+from smartvideo.render.contract import RecordRejected, read_record, with_defaults
+from smartvideo.render.drawing.fonts import chain, installed_fallbacks, missing_glyphs
 from smartvideo.render.formatting import format_number
 from smartvideo.render.plan import (
     Background,
@@ -78,27 +82,18 @@ def pick_variant(story: StorySpec, customer_id: str, wanted: str | None = None) 
     return story.variants[-1]
 
 
-def _set_default(data: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        elif not isinstance(child, dict):
-            return
-        node = child
-    if node.get(parts[-1]) is None:
-        node[parts[-1]] = value
+def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record read by the story's contract, its defaults filled in: the one conversion path.
+
+    CLI renders, on-click renders, agent pushes, campaigns and check-data all come through here;
+    a record that breaks the contract is a RecordRejected naming the record and the field.
+    """
+    return read_record(story.contract, with_defaults(record, story.defaults))
 
 
 def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """The template context: the record (with the story's declared defaults) plus click context."""
-    import copy
-
-    data = copy.deepcopy(dict(record))
-    for dotted, value in story.defaults.items():
-        _set_default(data, dotted, value)
+    """The template context: the record (read by the contract, with defaults) plus click context."""
+    data = story_record(story, record)
     context: dict[str, Any] = {key: as_record(value, key) for key, value in data.items()}
     for key, value in extra.items():
         context[key] = as_record(value, key)
@@ -149,7 +144,7 @@ def _style(theme: ThemeSpec, layer: LayerSpec, name: str, lib: Library, device: 
     max_size = max(10, round(spec.size * min(device.width, device.height)))
     return TextStyle(
         font=str(lib.path(theme.fonts[spec.font])),
-        fallback_fonts=tuple(str(lib.path(p)) for p in theme.fallback_fonts),
+        fallback_fonts=(*(str(lib.path(p)) for p in theme.fallback_fonts), *installed_fallbacks()),
         color=theme.color(spec.color),
         max_size=max_size,
         min_size=max(10, round(max_size * 0.35)),
@@ -170,6 +165,56 @@ def _number_value(text: str, where: Where) -> float:
         raise TemplateDataError(f"{where.file}:{where.line}: a number layer needs a number, got '{text}'") from None
 
 
+def _check_glyphs(text: str, style: TextStyle, layer: LayerSpec, context: Mapping[str, Any]) -> None:
+    """Refuse, naming the field, a text with characters no font in the chain can draw."""
+    missing = missing_glyphs(text, chain(style))
+    if not missing:
+        return
+    shown = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing[:3])
+    field = next((path for path in _data_paths(layer) if any(ch in _text_at(context, path) for ch in missing)),
+                 None)
+    where = f"{layer.where.file}:{layer.where.line}: "
+    what = f"{field}: " if field else ""
+    raise TemplateDataError(f"{where}{what}no font can draw {shown}; the text would lose it on screen")
+
+
+def _data_paths(layer: LayerSpec) -> list[str]:
+    from jinja2 import TemplateSyntaxError
+
+    from smartvideo.render.contract import template_references
+
+    sources = [(layer.chart.items, True)] if layer.chart else [(layer.content, False)]
+    paths: list[str] = []
+    for source, expression in sources:
+        try:
+            paths.extend(template_references(source, expression))
+        except TemplateSyntaxError:  # reported where the scene is loaded; here only the field name is lost
+            continue
+    if layer.chart:
+        paths = [f"{p}.{layer.chart.label}" for p in paths]
+    return paths
+
+
+def _text_at(context: Mapping[str, Any], dotted: str) -> str:
+    """Every text at a dotted path (list items included), joined: to find which field holds a character."""
+    nodes: list[Any] = [context]
+    for part in dotted.split("."):
+        nxt: list[Any] = []
+        for node in nodes:
+            if isinstance(node, list | tuple):
+                nxt.extend(item.get(part) for item in node if isinstance(item, Mapping))
+            elif isinstance(node, Mapping):
+                nxt.append(node.get(part))
+        nodes = nxt
+    flat: list[str] = []
+    for node in nodes:
+        if isinstance(node, list | tuple):
+            flat.extend(str(v) for v in node)
+        elif isinstance(node, str):
+            flat.append(node)
+    return "\n".join(flat)
+
+
 def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
                  locale: str, currency: str, cents: str = "always") -> tuple[ChartItem, ...]:
     chart = layer.chart
@@ -184,7 +229,8 @@ def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
                 f"{layer.where.file}:{layer.where.line}: chart item {n} of '{chart.items}' needs "
                 f"'{chart.label}' and '{chart.value}'")
         label, value = row[chart.label], row[chart.value]
-        if label is None or isinstance(value, bool) or not isinstance(value, int | float):
+        if label is None or isinstance(value, bool) or not isinstance(value, int | float | Decimal) or (
+                isinstance(value, float) and not math.isfinite(value)):
             raise TemplateDataError(
                 f"{layer.where.file}:{layer.where.line}: chart item {n}: label must be set and value numeric")
         pairs.append((str(label), float(value)))
@@ -216,6 +262,8 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
     style = _style(theme, layer, _style_name(layer, theme, context), lib, device)
     if layer.kind == "chart":
         items = _chart_items(layer, context, theme, story.locale, story.currency, story.money_cents)
+        for item in items:
+            _check_glyphs(item.label, style, layer, context)
         return dataclasses.replace(base, style=style, chart_kind=layer.chart.kind if layer.chart else "bars",
                                    chart_items=items)
     text = render_text(layer.content_for(device.name), context, layer.where)
@@ -226,6 +274,7 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
                                                       story.money_cents))
     if not text.strip():
         raise TemplateDataError(f"{layer.where.file}:{layer.where.line}: the {layer.kind} text came out empty")
+    _check_glyphs(text, style, layer, context)
     return dataclasses.replace(base, style=style, text=text)
 
 
@@ -261,7 +310,19 @@ class StoryPlanner:
                  every_scene: bool = False, problems: list[SmartVideoError] | None = None):
         """every_scene: resolve scenes and layers whose condition is false too (validate);
         problems: collect every data problem there instead of raising the first."""
+        self.lib, self.inputs, self.voice_length, self.asset_hash = lib, inputs, voice_length, asset_hash
+        self.story = lib.story(inputs.story_id)
+        self.theme = lib.themes[self.story.theme]
+        self.customer_id = str(inputs.record.get("id", ""))
+        self.variant = pick_variant(self.story, self.customer_id, inputs.variant)
+        try:
+            self._resolve(every_scene, problems)
+        except RecordRejected:
+            raise
+        except TemplateDataError as exc:
+            raise TemplateDataError(f"customer {self.customer_id or '?'}: {exc}") from None
 
+    def _resolve(self, every_scene: bool, problems: list[SmartVideoError] | None) -> None:
         def attempt(check: Callable[[], Any]) -> Any:
             try:
                 return check()
@@ -271,11 +332,7 @@ class StoryPlanner:
                 problems.append(exc)
                 return None
 
-        self.lib, self.inputs, self.voice_length, self.asset_hash = lib, inputs, voice_length, asset_hash
-        self.story = lib.story(inputs.story_id)
-        self.theme = lib.themes[self.story.theme]
-        self.customer_id = str(inputs.record.get("id", ""))
-        self.variant = pick_variant(self.story, self.customer_id, inputs.variant)
+        lib, inputs, asset_hash = self.lib, self.inputs, self.asset_hash
         self.context = build_context(self.story, inputs.record, inputs.extra_context)
         variant = self.variant
         refs: tuple[SceneRef, ...] = variant.scenes if variant and variant.scenes else self.story.scenes

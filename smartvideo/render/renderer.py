@@ -29,10 +29,11 @@ from smartvideo.render.background_plates import plate_for
 from smartvideo.render.captions import build_webvtt
 from smartvideo.render.devices import device_profile
 from smartvideo.render.plan import DeviceProfile, PlannedScene, RenderPlan
-from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context
+from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context, story_record
 from smartvideo.render.scene_encoder import encode_scene
 from smartvideo.render.scene_loader import Library, load_library
 from smartvideo.render.templating import evaluate
+from smartvideo.render.video_encoders import X264, choose_video_encoder
 from smartvideo.render.voice import Speech, VoiceBank
 from smartvideo.settings import RenderSettings
 
@@ -113,6 +114,8 @@ class Renderer:
         self._sources: dict[Path, FileCustomerSource] = {}
         self._lock = threading.Lock()
         self._segment_locks: dict[str, threading.Lock] = {}
+        self.video_encoder = choose_video_encoder(settings.video_encoder)  # probed once per process
+        self._active = 0  # renders under way in this renderer
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -134,9 +137,12 @@ class Renderer:
         raise DataSourceError(f"story '{story_id}' names no customer data file; pass --data")
 
     def record_for(self, request: RenderRequest) -> Mapping[str, Any]:
+        """The customer's record read by the story's contract; RecordRejected names a field that breaks it."""
         if request.record is not None:
-            return request.record
-        return self.customer_source(self.data_file_for(request.story, request.data_file)).get(request.customer)
+            raw = request.record
+        else:
+            raw = self.customer_source(self.data_file_for(request.story, request.data_file)).get(request.customer)
+        return story_record(self.library.story(request.story), raw)
 
     def click_context(self, story_id: str, record: Mapping[str, Any], click: Mapping[str, Any]) -> dict[str, Any]:
         """Click context for templates: `click` itself, and `store` when the story looks one up."""
@@ -165,7 +171,10 @@ class Renderer:
 
     def _segment(self, scene: PlannedScene, device: DeviceProfile) -> tuple[Path, bool]:
         """The cached segment for a scene, encoding it when missing. Returns (path, reused)."""
-        key = scene.visual_key(device, f"{RENDERER_VERSION}:{self.settings.preset}")
+        version = f"{RENDERER_VERSION}:{self.settings.preset}"
+        if self.video_encoder != X264:  # x264's keys stay as they were
+            version += f":{self.video_encoder}"
+        key = scene.visual_key(device, version)
         folder = self.settings.work_dir / "segments" if scene.personal else self.settings.cache_dir / "segments"
         path = folder / f"{key}.mp4"
         with self._lock:
@@ -174,17 +183,41 @@ class Renderer:
             if path.exists():
                 os.utime(path)  # recently used: the retention sweep keeps it
                 return path, True
-            if scene.personal and scene.background.kind == "video" and scene.background.path:
-                # Encoded on every click: start from a background already at the device's size.
-                plate = plate_for(scene.background.path, scene.background.file_hash or "", device,
-                                  self.settings.cache_dir)
-                scene = dataclasses.replace(
-                    scene, background=dataclasses.replace(scene.background, path=str(plate)))
-            encode_scene(scene, device, path, self.settings.preset)
+            if scene.personal:
+                return self.encode_personal(scene, device, path), False
+            encode_scene(scene, device, path, self.settings.preset, encoder=self.video_encoder)
             return path, False
+
+    def on_plate(self, scene: PlannedScene, device: DeviceProfile) -> PlannedScene:
+        """`scene` with its video background swapped for the plate at the device's size (made once)."""
+        if scene.background.kind != "video" or not scene.background.path:
+            return scene
+        plate = plate_for(scene.background.path, scene.background.file_hash or "", device, self.settings.cache_dir)
+        return dataclasses.replace(scene, background=dataclasses.replace(scene.background, path=str(plate)))
+
+    def encode_personal(self, scene: PlannedScene, device: DeviceProfile, path: Path) -> Path:
+        """Encode a scene the way every click does: on its plate, cut into pieces encoded side by
+        side (scene_encoder), with the GPU encoder where there is one."""
+        # Pieces cost about a tenth more CPU than one process: worth it while one render leaves
+        # cores idle, not when several renders (a campaign) already keep every core busy.
+        with self._lock:
+            workers = max(1, self.settings.parallel // max(1, self._active))
+        return encode_scene(self.on_plate(scene, device), device, path, self.settings.preset, workers,
+                            self.video_encoder)
 
     def render(self, request: RenderRequest, progress: Progress | None = None,
                scene_sink: SceneSink | None = None, plan_listener: PlanListener | None = None) -> RenderResult:
+        """Render one video (see _render); counts the renders under way, which share the cores."""
+        with self._lock:
+            self._active += 1
+        try:
+            return self._render(request, progress, scene_sink, plan_listener)
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    def _render(self, request: RenderRequest, progress: Progress | None,
+                scene_sink: SceneSink | None, plan_listener: PlanListener | None) -> RenderResult:
         """Render one video.
 
         Scenes are timed one by one (each voice line spoken when its scene comes up) and each is

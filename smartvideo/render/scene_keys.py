@@ -55,6 +55,8 @@ TYPES: dict[str, dict[str, object]] = {
     "object": {"type": "object", "description": "a mapping with the keys of its table"},
     "list": {"type": "array", "description": "a list (- item lines or [a, b])"},
     "any": {"description": "any value"},
+    "contract": {"oneOf": [{"type": "string"}, {"type": "object"}],
+                 "description": "a mapping of dotted field -> type, or the path of a schema file"},
 }
 
 BACKGROUND = {
@@ -184,6 +186,8 @@ STORY = {
     "sample": Key("object", "the sample customer validate and preview use", of="sample"),
     "stores": Key("object", "nearest-store lookup for the click", of="stores"),
     "data": Key("path", "the story's default customer data file"),
+    "contract": Key("contract", "the data contract: field -> type, or a schema file holding one "
+                    "(see the README's data contracts)"),
 }
 
 VOICE = {

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo.errors import SceneError, ValidationFailed, did_you_mean
+from smartvideo.render.contract import DataContract, parse_contract
 from smartvideo.render.scene_keys import (
     ALIGNS,
     BACKGROUND,
@@ -595,6 +596,7 @@ def parse_story(root: Path, path: Path, problems: Problems | None = None) -> Sto
             problems.add(_err(ddata, key, f"default '{key}' must be a dotted field name like customer.nickname"))
         else:
             defaults[key] = value
+    locale = take(lambda: _locale(data), "en")
     story = StorySpec(
         id=story_id or path.stem,
         title=take(lambda: _text(data, "title", story_id), None) or story_id,
@@ -602,7 +604,7 @@ def parse_story(root: Path, path: Path, problems: Problems | None = None) -> Sto
         voice=take(lambda: _text(data, "voice") or "", ""),
         scenes=take(lambda: _scene_refs(data, "scenes", problems), ()) if "scenes" in data else (),
         where=_where(data),
-        locale=take(lambda: _locale(data), "en"),
+        locale=locale,
         currency=take(lambda: _currency(data), "EUR"),
         money_cents=take(lambda: _choice(data, "money_cents", MONEY_CENTS, "always"), "always"),
         music=take(lambda: _asset(root, data, "music"), None) if "music" in data else None,
@@ -613,10 +615,22 @@ def parse_story(root: Path, path: Path, problems: Problems | None = None) -> Sto
         sample=sample,
         stores=stores,
         data=take(lambda: _asset(root, data, "data"), None) if "data" in data else None,
+        contract=take(partial(_contract, root, data, locale), None) if "contract" in data else None,
     )
     if own and problems.errors:
         raise problems.errors[0]
     return story
+
+
+def _contract(root: Path, data: LineDict, locale: str) -> DataContract:
+    """The story's `contract:`: a mapping of field -> type, or the name of a schema file holding one."""
+    raw = data["contract"]
+    if isinstance(raw, str):
+        schema = load_mapping(root / _asset(root, data, "contract"))
+        fields = schema.get("fields", schema) if isinstance(schema.get("fields"), LineDict) else schema
+        return parse_contract(fields, fields.file, fields.line, locale)
+    contract = _mapping(data, "contract")
+    return parse_contract(contract, data.file, data.line_of("contract"), locale)
 
 
 # ---- the whole library ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from smartvideo.render.contract import DataContract
 from smartvideo.render.templating import Where
 
 Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame
@@ -163,6 +164,7 @@ class StorySpec:
     stores: StoreLookupSpec | None = None
     data: str | None = None  # default customer data file for this story
     money_cents: str = "always"  # always | when_needed (whole amounts drop .00)
+    contract: DataContract | None = None  # the fields its scenes and voice may use, by type
 
     def variant(self, name: str) -> VariantSpec | None:
         return next((v for v in self.variants if v.name == name), None)
