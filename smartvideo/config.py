@@ -44,6 +44,7 @@ class AppConfig:
     analytics_webhook_url: str = ""  # each finished or abandoned view is POSTed here (signed)
     analytics_webhook_secret: str = ""  # HMAC key of the webhook's X-SmartVideo-Signature
     x264_preset: str = "ultrafast"
+    frame_ancestors: str = "'self'"  # CSP sources allowed to embed the pages ("'none'", "https://portal.example")
 
     @property
     def production(self) -> bool:

@@ -101,7 +101,7 @@ def parse_beacon(body: bytes) -> BeaconBatch:
         raise BeaconTooLarge(f"beacon larger than {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # `[` x 60,000 nests past the parser
         raise BeaconRejected("beacon is not JSON") from None
     if not isinstance(data, dict):
         raise BeaconRejected("beacon must be a JSON object")

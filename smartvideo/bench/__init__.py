@@ -22,6 +22,7 @@ GROUPS: dict[str, str] = {
     "analytics": "smartvideo.bench.analytics:run",
     "authoring": "smartvideo.bench.authoring:run",
     "check_data": "smartvideo.bench.check_data:run",
+    "browser": "smartvideo.bench.browser:run",
 }
 
 

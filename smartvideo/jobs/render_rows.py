@@ -77,6 +77,17 @@ def mark_rendering(engine: Engine, key: str, progress: float = 0.0) -> None:
                      .values(status="rendering", progress=progress, error=None))
 
 
+def mark_waiting(engine: Engine, key: str) -> None:
+    """An attempt ended without a video: back to queued until the runner's decision (retry or failed).
+
+    A row says `rendering` only while a worker holds the job's run lock: that is what lets the
+    status path tell a dead worker's job (rendering, no lock) from a live one.
+    """
+    with engine.begin() as conn:
+        conn.execute(update(renders_table).where(renders_table.c.id == key)
+                     .where(renders_table.c.status == "rendering").values(status="queued", progress=0.0))
+
+
 def set_progress(engine: Engine, key: str, progress: float) -> None:
     with engine.begin() as conn:
         conn.execute(update(renders_table).where(renders_table.c.id == key)

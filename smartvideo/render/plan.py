@@ -106,6 +106,7 @@ class PlannedScene:
     layers: tuple[PlannedLayer, ...]
     voice: VoiceLine | None
     personal: bool  # True when any of it came from customer data
+    title: str = ""  # chapter name (not drawn: not part of the visual key)
 
     def visual_key(self, device: DeviceProfile, renderer_version: str) -> str:
         """Hash of everything that decides this scene's pixels: the segment cache key."""

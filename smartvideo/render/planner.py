@@ -380,7 +380,7 @@ class StoryPlanner:
             yield PlannedScene(
                 id=scene.id, index=index, start=round(clock, 6), duration=duration,
                 background=_background(scene.background, self.lib, self.asset_hash), layers=layers, voice=voice,
-                personal=personal,
+                personal=personal, title=scene.title,
             )
             clock += duration
 

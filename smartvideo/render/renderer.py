@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,6 +29,7 @@ from smartvideo.render.audio_track import MusicBed, PlacedVoice, build_audio_tra
 from smartvideo.render.background_plates import plate_for
 from smartvideo.render.captions import build_webvtt
 from smartvideo.render.devices import device_profile
+from smartvideo.render.interactive import player_extras
 from smartvideo.render.plan import DeviceProfile, PlannedScene, RenderPlan
 from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context, story_record
 from smartvideo.render.scene_encoder import encode_scene
@@ -297,6 +299,7 @@ class Renderer:
         write_atomic(captions, build_webvtt(caption_cues(plan)))
         manifest = output.with_suffix(".json")
         write_atomic(manifest, json.dumps(manifest_of(plan), indent=2))
+        write_atomic(player_file(output), json.dumps(player_extras(plan)))
         if scene_sink:
             scene_sink.finished(plan)
         timings["assemble"] = time.perf_counter() - t3
@@ -317,12 +320,27 @@ class Renderer:
 
     def _scene_audio(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech], music: str | None,
                      volume: float, request: RenderRequest) -> Path:
-        """This scene's own slice of the soundtrack (its voice line over its stretch of the music)."""
+        """This scene's own slice of the soundtrack (its voice line over its stretch of the music).
+
+        A scene without personal data has the same slice for every customer: it is mixed once and
+        kept in the cache, so the first scene of a click is on its way without an audio encode.
+        """
         line = self._mastered(scene, spoken)
         voices = [PlacedVoice(str(line), scene.voice.offset)] if line and scene.voice else []
         bed = MusicBed(music, volume, start=scene.start, fade_in=scene.index == 0, fade_out=False) if music else None
-        return build_audio_track(voices, scene.duration, self._work_file(request, f".s{scene.index}.m4a"), bed,
-                                 self.settings.cache_dir)
+        output = self._work_file(request, f".s{scene.index}.m4a")
+        if scene.personal:
+            return build_audio_track(voices, scene.duration, output, bed, self.settings.cache_dir)
+        files = [voice.path for voice in voices] + ([music] if music else [])
+        inputs = [(path, os.stat(path).st_size, os.stat(path).st_mtime_ns) for path in files]
+        key = hashlib.sha256(repr((RENDERER_VERSION, voices, bed, scene.duration, inputs)).encode()).hexdigest()[:32]
+        cached = self.settings.cache_dir / "scene_audio" / f"{key}.m4a"
+        if not cached.exists():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            build_audio_track(voices, scene.duration, cached, bed, self.settings.cache_dir)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, output)  # the caller deletes its slice after use
+        return output
 
     def _audio(self, plan: RenderPlan, spoken: dict[tuple[str, str], Speech], request: RenderRequest) -> Path:
         """The soundtrack of the whole video, mixed once (no joins in the audio)."""
@@ -358,6 +376,11 @@ def caption_cues(plan: RenderPlan) -> list[tuple[float, float, str]]:
     """(start, end, text) of every voice line, in video time."""
     return [(s.start + s.voice.offset, s.start + s.voice.offset + s.voice.duration, s.voice.text)
             for s in plan.scenes if s.voice]
+
+
+def player_file(video: Path) -> Path:
+    """The player's side file next to a video: chapters and the call to action (interactive.py)."""
+    return video.with_suffix(".player.json")
 
 
 def manifest_of(plan: RenderPlan) -> dict[str, Any]:

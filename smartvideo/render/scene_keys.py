@@ -103,6 +103,7 @@ LAYER = {
 SCENE = {
     "id": Key("text", "the scene id; must equal the file name without .yaml", required=True),
     "description": Key("text", "a note for authors; not shown"),
+    "title": Key("text", "the scene's chapter name in the player; untitled scenes belong to the chapter before"),
     "duration": Key("duration", "seconds, or auto to fit the voice line (default auto)"),
     "min_duration": Key("seconds", "an auto duration is never shorter (default 2)"),
     "padding": Key("seconds", "silence after the voice line for auto durations (default 0.6)"),

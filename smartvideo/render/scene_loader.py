@@ -391,6 +391,7 @@ def parse_scene(root: Path, path: Path, problems: Problems | None = None) -> Sce
         voice_offset=take(lambda: _number(data, "voice_offset", 0.3, 0.0, 10.0), 0.3) or 0.0,
         min_duration=take(lambda: _number(data, "min_duration", 2.0, 0.5, 60.0), 2.0) or 2.0,
         voice_where=_where(data, "voice") if "voice" in data else None,
+        title=take(lambda: _text(data, "title", ""), "") or "",
     )
 
 

@@ -74,6 +74,7 @@ class SceneSpec:
     voice_offset: float = 0.3  # the voice starts this long after the scene
     min_duration: float = 2.0
     voice_where: Where | None = None  # where the voice line is written, for error messages
+    title: str = ""  # chapter name in the player; untitled scenes belong to the chapter before
 
 
 @dataclass(frozen=True, slots=True)

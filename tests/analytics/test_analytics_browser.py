@@ -94,7 +94,8 @@ def test_chromium_watching_part_of_a_video_is_counted(
     with sync_playwright() as pw:
         # a fresh profile per run (Playwright passes it as --user-data-dir); FLAGS' --headless is its own
         browser = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium_path, headless=True, args=FLAGS[1:]
+            str(tmp_path / "profile"), executable_path=chromium_path, headless=True, args=FLAGS[1:],
+            bypass_csp=True,  # wait_for_function builds its predicate with eval, which the page's CSP refuses
         )
         page = browser.new_page()
         page.goto(f"{live_server}/v/{ready_link.token}?device=landscape")
