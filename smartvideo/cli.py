@@ -12,7 +12,7 @@ from pathlib import Path
 from smartvideo.errors import SceneError, SmartVideoError, ValidationFailed
 
 # Modules in smartvideo.commands that add their own sub-commands (see smartvideo/commands/__init__.py).
-COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report", "check_data", "db", "decide"]
+COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report", "check_data", "db", "decide", "schema"]
 
 DEMO_STORY = "first_bill"
 DEMO_CUSTOMER = "C1001"
@@ -79,14 +79,25 @@ def _root_of(path: Path) -> Path:
     for folder in [path, *path.parents] if path.is_dir() else path.parents:
         if (folder / "scenes").is_dir() or (folder / "voices").is_dir():
             return folder
-    raise SmartVideoError(f"{path} is not inside a SmartVideo content folder (one holding scenes/)")
+    raise SmartVideoError(f"{path} is not inside a SmartVideo content folder (one holding scenes/, "
+                          "scenes/stories/, scenes/themes/ and voices/); pass a file or folder inside one")
+
+
+def _content_root(args: argparse.Namespace) -> Path:
+    """The content root, saying so on stderr when the bundled content stands in for this folder."""
+    from smartvideo.settings import bundled_content_root, find_content_root
+
+    root = find_content_root(args.root)
+    if root == bundled_content_root() and not args.root and Path.cwd().resolve() != root:
+        print(f"note: {Path.cwd()} is not a content folder (it has no scenes/stories/), so the bundled "
+              f"content in {root} is used; run from your content folder or pass --root FOLDER", file=sys.stderr)
+    return root
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from smartvideo.render.validation import validate_root
-    from smartvideo.settings import find_content_root
 
-    targets = [Path(p).resolve() for p in args.paths] or [find_content_root(args.root)]
+    targets = [Path(p).resolve() for p in args.paths] or [_content_root(args)]
     errors: list[SceneError] = []
     checked: dict[Path, list[SceneError]] = {}
     for target in targets:
@@ -99,6 +110,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if target.is_file():
             found = [e for e in found if e.file and Path(e.file).resolve() == target]
         errors.extend(e for e in found if e not in errors)
+    if args.data:
+        errors.extend(_data_problems(args, next(iter(checked))))
     for error in errors:
         print(_relative(error), file=sys.stdout)
     if errors:
@@ -106,6 +119,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     print(f"ok: {', '.join(str(t) for t in targets)}", file=sys.stderr)
     return 0
+
+
+def _data_problems(args: argparse.Namespace, root: Path) -> list[SceneError]:
+    """`validate --data FILE`: every record of the file against the stories that use it."""
+    from smartvideo.render.scene_loader import collect_library
+    from smartvideo.render.validation import check_data_file
+
+    lib, errors = collect_library(root)
+    if errors:
+        return []  # the files' own mistakes are reported already; records are checked once they are fixed
+    return check_data_file(lib, Path(args.data).resolve(), args.story)
 
 
 def _relative(error: SceneError) -> str:
@@ -119,6 +143,18 @@ def _relative(error: SceneError) -> str:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    if not args.root:
+        args.root = str(_content_root(args))
+    if args.watch:
+        from smartvideo.commands.preview_watch import watch_and_redraw
+
+        watch_and_redraw(Path(args.root), lambda: _write_preview(args), Path(args.out))
+        return 0
+    print(_write_preview(args))
+    return 0
+
+
+def _write_preview(args: argparse.Namespace) -> Path:
     from smartvideo.render.preview import write_preview
     from smartvideo.render.renderer import RenderRequest
 
@@ -131,8 +167,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     plan = renderer.plan(RenderRequest(story=args.story, customer=customer, output=Path(args.out),
                                        device=args.device, variant=args.variant,
                                        data_file=Path(args.data) if args.data else None, click=click))
-    print(write_preview(plan, Path(args.out), args.scene, args.at))
-    return 0
+    return write_preview(plan, Path(args.out), args.scene, args.at)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -174,11 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--scene", help="one scene only")
     preview.add_argument("--at", type=float, help="seconds into the scene (default: once all layers show)")
     preview.add_argument("--out", default="preview.png")
+    preview.add_argument("--watch", action="store_true",
+                         help="redraw whenever a file in the content folder changes (Ctrl-C to stop)")
     video_options(preview)
     preview.set_defaults(func=cmd_preview)
 
     validate = sub.add_parser("validate", help="check scenes, stories, voices and templates")
     validate.add_argument("paths", nargs="*", help="files or content folders (default: the content root)")
+    validate.add_argument("--data", help="also check every record of this data file (JSON, CSV or YAML)")
+    validate.add_argument("--story", help="with --data: the story to check the records against "
+                          "(default: the stories whose data or sample is that file)")
     validate.set_defaults(func=cmd_validate)
 
     bench = sub.add_parser("bench", help="run the benchmarks; prints JSON lines")

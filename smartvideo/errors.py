@@ -67,3 +67,11 @@ class LinkError(SmartVideoError):
 
 class LinkExpired(LinkError):
     """A video link token was genuine but its time is over."""
+
+
+def did_you_mean(word: str, choices: object) -> str:
+    """' (did you mean 'x'?)' for the closest of `choices`, or '' when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), sorted(str(c) for c in choices), n=1)  # type: ignore[attr-defined]
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from smartvideo.errors import SceneError
+from smartvideo.errors import SceneError, did_you_mean
 
 
 class LineDict(dict[str, Any]):
@@ -33,7 +33,9 @@ class LineList(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when present (about ten times faster: `preview --watch` reloads every file on
+# each save); both keep the marks the line numbers come from.
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 
@@ -68,6 +70,19 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+_STRUCTURE_PROBLEMS = ("expected <block end>", "mapping values are not allowed", "expected a block",
+                       "could not find expected ':'", "expected <document start>", "did not find expected key",
+                       "did not find expected '-'")
+
+
+def _structure_hint(problem: str) -> str:
+    """Parser words for a layout mistake, turned into what to check."""
+    if not any(p in problem for p in _STRUCTURE_PROBLEMS):
+        return ""
+    return (" -- check the indentation on this line and the one above: keys of one mapping start in "
+            "the same column, list items start with '- ', and a value with ': ' in it needs quotes")
+
+
 def parse_yaml(text: str, name: str) -> Any:
     """Parse YAML text; syntax errors become SceneError with the line."""
     loader = _LineLoader(text)
@@ -78,7 +93,7 @@ def parse_yaml(text: str, name: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or str(exc)
-        raise SceneError(f"YAML syntax error: {problem}", name, line) from None
+        raise SceneError(f"YAML syntax error: {problem}{_structure_hint(problem)}", name, line) from None
     finally:
         loader.dispose()
 
@@ -102,21 +117,26 @@ def load_mapping(path: Path) -> LineDict:
     return data
 
 
-def check_keys(data: LineDict, allowed: set[str], required: set[str], what: str) -> None:
-    """Reject unknown keys (with a did-you-mean) and missing required ones."""
-    import difflib
-
+def key_problems(data: LineDict, allowed: set[str], required: set[str], what: str) -> list[SceneError]:
+    """Every unknown key (with a did-you-mean) and every missing required one, in line order."""
+    problems = []
     for key in data:
         if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(key, allowed)
             known = ", ".join(sorted(allowed))
-            raise SceneError(
-                f"unknown key '{key}' in {what}{hint}; known keys: {known}", data.file, data.line_of(key)
-            )
+            problems.append(SceneError(
+                f"unknown key '{key}' in {what}{hint}; known keys: {known}", data.file, data.line_of(key)))
     for key in sorted(required):
         if key not in data:
-            raise SceneError(f"{what} is missing the required key '{key}'", data.file, data.line)
+            problems.append(SceneError(f"{what} is missing the required key '{key}'", data.file, data.line))
+    return problems
+
+
+def check_keys(data: LineDict, allowed: set[str], required: set[str], what: str) -> None:
+    """Reject unknown keys (with a did-you-mean) and missing required ones: raise the first."""
+    problems = key_problems(data, allowed, required, what)
+    if problems:
+        raise problems[0]
 
 
 def iter_items(data: LineDict) -> Iterator[tuple[str, Any, int]]:

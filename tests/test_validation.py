@@ -13,14 +13,18 @@ from smartvideo.render.validation import validate_root
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
+def copy_content(tmp_path: Path) -> Path:
     """A writable copy of the shipped content (assets linked, not copied)."""
     for name in ("scenes", "templates", "voices", "data"):
         if (ROOT / name).exists():
             shutil.copytree(ROOT / name, tmp_path / name)
     (tmp_path / "assets").symlink_to(ROOT / "assets")
     return tmp_path
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return copy_content(tmp_path)
 
 
 def messages(root: Path) -> list[str]:
@@ -117,7 +121,8 @@ def test_template_reference_missing_from_the_contract_is_reported_at_the_templat
     scene = root / "scenes" / "bill_total.yaml"
     assert messages(root) == [
         f"scenes/bill_total.yaml:{line_of(scene, 'Due on')}: 'bill.due_date' is not declared in the data "
-        f"contract of story 'first_bill' (first_bill.yaml:{story.read_text().splitlines().index('contract:') + 1})"]
+        f"contract of story 'first_bill' (first_bill.yaml:{story.read_text().splitlines().index('contract:') + 1}); "
+        "bill has: lines, previous_total, reason, reason_short, roaming, total"]
 
 
 def test_sample_record_that_breaks_the_contract_is_reported(root):

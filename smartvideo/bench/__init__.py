@@ -20,6 +20,7 @@ GROUPS: dict[str, str] = {
     "moviepy": "smartvideo.bench.render:run_moviepy",
     "click": "smartvideo.bench.click:run",
     "analytics": "smartvideo.bench.analytics:run",
+    "authoring": "smartvideo.bench.authoring:run",
     "check_data": "smartvideo.bench.check_data:run",
     "browser": "smartvideo.bench.browser:run",
     "decide": "smartvideo.bench.decide:run",

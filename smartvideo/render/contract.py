@@ -82,6 +82,10 @@ class DataContract:
                 return None
         return None
 
+    def names(self) -> list[str]:
+        """Every declared dotted name, list items' fields as `bill.lines.amount`."""
+        return _names(self.fields)
+
     def declares(self, dotted: str) -> bool:
         """True when a template may read `dotted`: a declared field, a group of them, or a date's part."""
         if self.field(dotted) is not None:

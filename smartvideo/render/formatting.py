@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.dates import format_date as babel_format_date
@@ -41,10 +42,22 @@ def to_decimal(value: object, what: str = "value") -> Decimal:
         raise TemplateDataError(f"{what} must be a number, got {value!r}") from None
 
 
-def format_money(value: object, currency: str = "EUR", locale: str = "en") -> str:
-    """135.2 -> '€135.20' (en) or '€ 135,20' (nl)."""
+def format_money(value: object, currency: str = "EUR", locale: str = "en", cents: str = "always") -> str:
+    """135.2 -> '€135.20' (en) or '€ 135,20' (nl); with cents='when_needed', 135 -> '€135'."""
     amount = to_decimal(value, "money amount")
-    return format_currency(amount, currency, locale=babel_locale(locale, currency))
+    loc = babel_locale(locale, currency)
+    if cents == "when_needed" and amount == amount.to_integral_value():
+        return format_currency(amount, currency, locale=loc, currency_digits=False, format_type="standard",
+                               decimal_quantization=True, format=_whole_pattern(loc))
+    return format_currency(amount, currency, locale=loc)
+
+
+def _whole_pattern(locale: str) -> str:
+    """The locale's currency pattern without its fraction digits ('¤#,##0.00' -> '¤#,##0')."""
+    from babel import Locale
+
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    return re.sub(r"\.0+", "", pattern)
 
 
 def format_money_words(value: object, currency: str = "EUR", locale: str = "en") -> str:
@@ -120,7 +133,8 @@ def payment_label(value: object, locale: str = "en") -> str:
     return words[4] if amount < 0 else words[3]
 
 
-def format_number(value: float | None, fmt: str | None, locale: str = "en", currency: str = "EUR") -> str:
+def format_number(value: float | None, fmt: str | None, locale: str = "en", currency: str = "EUR",
+                  cents: str = "always") -> str:
     """Format a number for display: money | integer | decimal | percent (a fraction, 0.25 -> 25%)."""
     if value is None:
         raise TemplateDataError("a number is missing")
@@ -128,7 +142,7 @@ def format_number(value: float | None, fmt: str | None, locale: str = "en", curr
         raise TemplateDataError(f"a number must be finite, got {value!r}")
     loc = babel_locale(locale, currency)
     if fmt == "money":
-        return format_money(value, currency, locale)
+        return format_money(value, currency, locale, cents)
     if fmt == "integer":
         return format_decimal(round(float(value)), locale=loc)
     if fmt == "percent":

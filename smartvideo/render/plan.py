@@ -75,6 +75,7 @@ class PlannedLayer:
     number_format: str | None = None  # money | integer | decimal | percent
     locale: str = "en"
     currency: str = "EUR"
+    money_cents: str = "always"  # always | when_needed (whole amounts without .00)
 
 
 @dataclass(frozen=True, slots=True)

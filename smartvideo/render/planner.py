@@ -13,9 +13,10 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from smartvideo.errors import SmartVideoError, TemplateDataError
+from smartvideo.errors import SmartVideoError, TemplateDataError, did_you_mean
 from smartvideo.render.contract import RecordRejected, read_record, with_defaults
 from smartvideo.render.drawing.fonts import chain, installed_fallbacks, missing_glyphs
 from smartvideo.render.formatting import format_number
@@ -99,6 +100,7 @@ def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[st
     context["story"] = as_record({"id": story.id, "title": story.title}, "story")
     context["_locale"] = story.locale
     context["_currency"] = story.currency
+    context["_money_cents"] = story.money_cents
     return context
 
 
@@ -125,8 +127,20 @@ def _pixels(box: tuple[float, float, float, float], device: DeviceProfile) -> tu
     return (px, py, pw, ph)
 
 
-def _style(theme: ThemeSpec, layer: LayerSpec, lib: Library, device: DeviceProfile) -> TextStyle:
-    spec = theme.styles[layer.style]
+def _style_name(layer: LayerSpec, theme: ThemeSpec, context: Mapping[str, Any]) -> str:
+    """The layer's style: fixed, or chosen by its `style_from` expression (which must name a theme style)."""
+    if layer.style_from is None:
+        return layer.style
+    name = evaluate(layer.style_from, context, layer.where)
+    if not isinstance(name, str) or name not in theme.styles:
+        raise TemplateDataError(
+            f"{layer.where.file}:{layer.where.line}: style_from '{layer.style_from}' gave {name!r}, which is not "
+            f"a style of theme '{theme.id}'{did_you_mean(str(name), theme.styles)}; styles: {', '.join(theme.styles)}")
+    return name
+
+
+def _style(theme: ThemeSpec, layer: LayerSpec, name: str, lib: Library, device: DeviceProfile) -> TextStyle:
+    spec = theme.styles[name]
     max_size = max(10, round(spec.size * min(device.width, device.height)))
     return TextStyle(
         font=str(lib.path(theme.fonts[spec.font])),
@@ -202,7 +216,7 @@ def _text_at(context: Mapping[str, Any], dotted: str) -> str:
 
 
 def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
-                 locale: str, currency: str) -> tuple[ChartItem, ...]:
+                 locale: str, currency: str, cents: str = "always") -> tuple[ChartItem, ...]:
     chart = layer.chart
     assert chart is not None
     rows = evaluate(chart.items, context, layer.where)
@@ -226,8 +240,8 @@ def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
         pairs = pairs[: chart.limit - 1] + [("Other" if locale.startswith("en") else "Overig", rest)]
     colors = [theme.color(c) for c in theme.chart_colors]
     return tuple(
-        ChartItem(label=label, value=value, value_text=format_number(value, chart.value_format, locale, currency),
-                  color=colors[i % len(colors)])
+        ChartItem(label=label, value=value, color=colors[i % len(colors)],
+                  value_text=format_number(value, chart.value_format, locale, currency, cents))
         for i, (label, value) in enumerate(pairs)
     )
 
@@ -239,24 +253,25 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
     base = PlannedLayer(
         kind=layer.kind, box=_pixels(box_spec, device), start=min(layer.start, max(0.0, duration - 0.2)),
         end=end, animation=layer.animation, animation_duration=layer.animation_duration,
-        locale=story.locale, currency=story.currency,
+        locale=story.locale, currency=story.currency, money_cents=story.money_cents,
     )
     if layer.kind in ("image", "logo"):
         rel = render_text(layer.content, context, layer.where) if layer.content else (theme.logo or "")
         path = lib.path(rel)
         return dataclasses.replace(base, image=str(path), image_hash=asset_hash(str(path)))
-    style = _style(theme, layer, lib, device)
+    style = _style(theme, layer, _style_name(layer, theme, context), lib, device)
     if layer.kind == "chart":
-        items = _chart_items(layer, context, theme, story.locale, story.currency)
+        items = _chart_items(layer, context, theme, story.locale, story.currency, story.money_cents)
         for item in items:
             _check_glyphs(item.label, style, layer, context)
         return dataclasses.replace(base, style=style, chart_kind=layer.chart.kind if layer.chart else "bars",
                                    chart_items=items)
-    text = render_text(layer.content, context, layer.where)
+    text = render_text(layer.content_for(device.name), context, layer.where)
     if layer.kind == "number":
         value = _number_value(text, layer.where)
         return dataclasses.replace(base, style=style, number=value, number_format=layer.number_format,
-                                   text=format_number(value, layer.number_format, story.locale, story.currency))
+                                   text=format_number(value, layer.number_format, story.locale, story.currency,
+                                                      story.money_cents))
     if not text.strip():
         raise TemplateDataError(f"{layer.where.file}:{layer.where.line}: the {layer.kind} text came out empty")
     _check_glyphs(text, style, layer, context)
@@ -274,6 +289,11 @@ def _frames(seconds: float, fps: int) -> float:
     return max(1, round(seconds * fps)) / fps
 
 
+def _layer_uses_data(layer: LayerSpec) -> bool:
+    return (layer.chart is not None or layer.when is not None or layer.style_from is not None
+            or any(uses_data(text) for text in (layer.content, *(t for _, t in layer.device_content))))
+
+
 def _is_shown(condition: str | None, context: Mapping[str, Any], where: Where) -> bool:
     return condition is None or bool(evaluate(condition, context, where))
 
@@ -287,20 +307,31 @@ class StoryPlanner:
     """
 
     def __init__(self, lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asset_hash: AssetHash,
-                 every_scene: bool = False):
+                 every_scene: bool = False, problems: list[SmartVideoError] | None = None):
+        """every_scene: resolve scenes and layers whose condition is false too (validate);
+        problems: collect every data problem there instead of raising the first."""
         self.lib, self.inputs, self.voice_length, self.asset_hash = lib, inputs, voice_length, asset_hash
         self.story = lib.story(inputs.story_id)
         self.theme = lib.themes[self.story.theme]
         self.customer_id = str(inputs.record.get("id", ""))
         self.variant = pick_variant(self.story, self.customer_id, inputs.variant)
         try:
-            self._resolve(every_scene)
+            self._resolve(every_scene, problems)
         except RecordRejected:
             raise
         except TemplateDataError as exc:
             raise TemplateDataError(f"customer {self.customer_id or '?'}: {exc}") from None
 
-    def _resolve(self, every_scene: bool) -> None:
+    def _resolve(self, every_scene: bool, problems: list[SmartVideoError] | None) -> None:
+        def attempt(check: Callable[[], Any]) -> Any:
+            try:
+                return check()
+            except SmartVideoError as exc:
+                if problems is None:
+                    raise
+                problems.append(exc)
+                return None
+
         lib, inputs, asset_hash = self.lib, self.inputs, self.asset_hash
         self.context = build_context(self.story, inputs.record, inputs.extra_context)
         variant = self.variant
@@ -310,17 +341,22 @@ class StoryPlanner:
         self.selected: list[tuple[SceneSpec, str | None]] = []
         for ref in refs:
             scene = _apply_override(lib.scenes[ref.scene], overrides.get(ref.scene))
-            shown = (_is_shown(ref.when, self.context, ref.where)
-                     and _is_shown(scene.when, self.context, scene.where))
+            shown = (attempt(partial(_is_shown, ref.when, self.context, ref.where))
+                     and attempt(partial(_is_shown, scene.when, self.context, scene.where)))
             if not (shown or every_scene):
                 continue
-            voice = render_text(scene.voice, self.context, scene.voice_where or scene.where) if scene.voice else None
+            voice = attempt(partial(render_text, scene.voice, self.context, scene.voice_where or scene.where)) \
+                if scene.voice else None
             for layer in scene.layers:  # fail now, not after the first scenes are encoded
-                _plan_layer(layer, self.context, self.theme, self.story, lib, inputs.device, 1e6, asset_hash)
+                if not (attempt(partial(_is_shown, layer.when, self.context, layer.where)) or every_scene):
+                    continue
+                attempt(partial(_plan_layer, layer, self.context, self.theme, self.story, lib, inputs.device, 1e6,
+                                asset_hash))
             self.selected.append((scene, voice if voice and voice.strip() else None))
         if not self.selected:
             raise TemplateDataError(f"story '{self.story.id}': every scene's condition is false for this customer")
-        self.cta_url = render_text(self.story.cta_url, self.context, self.story.where) if self.story.cta_url else None
+        self.cta_url = attempt(partial(render_text, self.story.cta_url, self.context, self.story.where)) \
+            if self.story.cta_url else None
 
     def scenes(self) -> Iterator[PlannedScene]:
         """Each scene, timed (its voice spoken, its length in whole frames), in order."""
@@ -337,9 +373,9 @@ class StoryPlanner:
             layers = tuple(
                 _plan_layer(layer, self.context, self.theme, self.story, self.lib, self.inputs.device, duration,
                             self.asset_hash)
-                for layer in scene.layers
+                for layer in scene.layers if _is_shown(layer.when, self.context, layer.where)
             )
-            personal = any(uses_data(layer.content) or layer.chart is not None for layer in scene.layers) or bool(
+            personal = any(_layer_uses_data(layer) for layer in scene.layers) or bool(
                 scene.voice and uses_data(scene.voice))
             yield PlannedScene(
                 id=scene.id, index=index, start=round(clock, 6), duration=duration,

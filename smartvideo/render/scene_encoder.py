@@ -29,13 +29,17 @@ import ffmpeg
 from smartvideo.atomic_files import atomic_output
 from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
+from smartvideo.render.animation import (
+    LayerFrames,
+    count_up_rate,
+    count_up_values,
+    layer_frames,
+    slide_distance,
+)
 from smartvideo.render.drawing import draw_layer
 from smartvideo.render.plan import Background, DeviceProfile, PlannedLayer, PlannedScene
 from smartvideo.render.video_encoders import NVENC, X264
 
-SLIDE_DISTANCE = 0.06  # of the frame's shorter side
-FADE_OUT = 0.3
-COUNT_UP_FPS_CAP = 25  # frames drawn for a count-up, at most this many per second
 GOP_SECONDS = 2  # a keyframe every 2 s; pieces of a scene start on one
 
 
@@ -168,33 +172,38 @@ def plate_frames(path: str, fps: int) -> int:
     return max(1, round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * fps))
 
 
-def _enable(layer: PlannedLayer, duration: float) -> str | None:
-    if layer.start <= 0 and layer.end is None:
+def _enable(frames: LayerFrames, fps: int) -> str | None:
+    """By frame number (t*fps, half a frame of slack), so a `from` between two frames shows on the
+    same frame as in preview. (The overlay's own `n` does not count main frames.)"""
+    if frames.first == 0 and frames.last is None:
         return None
-    end = layer.end if layer.end is not None else duration + 1
-    return f"between(t,{layer.start:.3f},{end:.3f})"
+    if frames.last is None:
+        return f"gte(t*{fps},{frames.first - 0.5})"
+    return f"between(t*{fps},{frames.first - 0.5},{frames.last + 0.5})"
 
 
-def _animated(image: Any, layer: PlannedLayer, fps: int) -> Any:
-    """A looping still with alpha fading in (and out before `end`).
+def _animated(image: Any, frames: LayerFrames, fps: int) -> Any:
+    """A looping still with alpha fading in (and out before `end`), frame by frame.
 
     Converted to yuva420p once, before looping, so the per-frame work is the fade alone; without
-    a fade-out the stream ends when the fade-in is done and the overlay holds its last frame.
+    a fade-out the stream ends once fully opaque and the overlay holds that last frame. Exact
+    frame timestamps (N/(fps*TB), not N/fps/TB, which rounds some down onto the previous frame)
+    and frame-numbered fades keep the held frame fully opaque.
     """
     stream = (image.filter("format", "yuva420p").filter("loop", loop=-1, size=1, start=0)
-              .filter("setpts", f"N/{fps}/TB"))
-    stream = stream.filter("fade", t="in", st=layer.start, d=layer.animation_duration, alpha=1)
-    if layer.end is not None:
-        return stream.filter("fade", t="out", st=max(layer.start, layer.end - FADE_OUT), d=FADE_OUT, alpha=1)
-    return stream.filter("trim", end=layer.start + layer.animation_duration + 1 / fps)
+              .filter("setpts", f"N/({fps}*TB)"))
+    stream = stream.filter("fade", t="in", s=frames.first, n=frames.ramp, alpha=1)
+    if frames.fade_out_first is not None:
+        return stream.filter("fade", t="out", s=frames.fade_out_first, n=frames.fade_out_frames, alpha=1)
+    return stream.filter("trim", end_frame=frames.first + frames.ramp + 2)
 
 
-def _position(layer: PlannedLayer, x: int, y: int, device: DeviceProfile) -> tuple[str, str]:
+def _position(layer: PlannedLayer, frames: LayerFrames, x: int, y: int, device: DeviceProfile) -> tuple[str, str]:
     if layer.animation not in ("slide_up", "slide_left"):
         return str(x), str(y)
-    distance = round(SLIDE_DISTANCE * min(device.width, device.height))
-    # Ease-out cubic from `distance` away to the resting place.
-    ease = f"pow(1-clip((t-{layer.start:.3f})/{layer.animation_duration:.3f},0,1),3)"
+    distance = slide_distance(device)
+    # Ease-out cubic from `distance` away to the resting place (animation.slide_offset in Python).
+    ease = f"pow(1-clip((t*{device.fps}-{frames.first})/{frames.ramp},0,1),3)"
     if layer.animation == "slide_up":
         return str(x), f"{y}+{distance}*{ease}"
     return f"{x}+{distance}*{ease}", str(y)
@@ -202,17 +211,9 @@ def _position(layer: PlannedLayer, x: int, y: int, device: DeviceProfile) -> tup
 
 def _count_up_frames(layer: PlannedLayer, device: DeviceProfile, workdir: Path, tag: str) -> tuple[str, int, int]:
     """Draw the count-up as a short PNG sequence ending on the final value."""
-    assert layer.number is not None
-    fps = min(device.fps, COUNT_UP_FPS_CAP)
-    frames = max(2, round(layer.animation_duration * fps))
     position = (0, 0)
-    for i in range(frames):
-        progress = i / (frames - 1)
-        eased = 1 - (1 - progress) ** 3
-        value = layer.number * eased
-        if layer.number_format in ("integer", None) and abs(layer.number) >= 1:
-            value = round(value)
-        image, position = draw_layer(layer, number_value=value if i < frames - 1 else layer.number)
+    for i, value in enumerate(count_up_values(layer, device)):
+        image, position = draw_layer(layer, number_value=value)
         image.save(workdir / f"{tag}_{i:04d}.png", compress_level=1)
     return str(workdir / f"{tag}_%04d.png"), position[0], position[1]
 
@@ -260,22 +261,23 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
     stream = background_stream(scene.background, device, scene.duration, workdir, frames)
     for item in drawn if drawn is not None else draw_layers(scene, device, workdir):
         layer = item.layer
+        timing = layer_frames(layer, device.fps)
         if item.sequence:
-            overlay = ffmpeg.input(item.path, framerate=min(device.fps, COUNT_UP_FPS_CAP)).filter(
-                "setpts", f"PTS+{layer.start:.3f}/TB")
+            overlay = ffmpeg.input(item.path, framerate=count_up_rate(device)).filter(
+                "setpts", f"PTS+{timing.first}/({device.fps}*TB)")
             stream = ffmpeg.overlay(stream, overlay, x=item.x, y=item.y, eof_action="repeat",
-                                    **({"enable": e} if (e := _enable(layer, scene.duration)) else {}))
+                                    **({"enable": e} if (e := _enable(timing, device.fps)) else {}))
             continue
         overlay = ffmpeg.input(item.path)
         if layer.animation != "none":
-            overlay = _animated(overlay, layer, device.fps)
-        px, py = _position(layer, item.x, item.y, device)
+            overlay = _animated(overlay, timing, device.fps)
+        px, py = _position(layer, timing, item.x, item.y, device)
         kwargs: dict[str, Any] = {"eof_action": "repeat"}
-        enable = _enable(layer, scene.duration)
+        enable = _enable(timing, device.fps)
         if enable and layer.animation == "none":
             kwargs["enable"] = enable
-        elif layer.animation != "none" and layer.end is not None:
-            kwargs["enable"] = f"lte(t,{layer.end:.3f})"
+        elif layer.animation != "none" and timing.last is not None:
+            kwargs["enable"] = f"lte(t*{device.fps},{timing.last + 0.5})"
         stream = ffmpeg.overlay(stream, overlay, x=px, y=py, **kwargs)
     if frames.start:
         stream = stream.filter("setpts", "PTS-STARTPTS")

@@ -7,15 +7,40 @@ Every problem becomes a SceneError with file and line. `collect_library` gathers
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from smartvideo.errors import SceneError, ValidationFailed
+from smartvideo.errors import SceneError, ValidationFailed, did_you_mean
 from smartvideo.render.contract import DataContract, parse_contract
+from smartvideo.render.scene_keys import (
+    ALIGNS,
+    ALLOCATION,
+    BACKGROUND,
+    CHART,
+    CHART_KINDS,
+    DEVICE_NAMES,
+    LAYER,
+    OVERRIDE,
+    SAMPLE,
+    SCENE,
+    SCENE_ENTRY,
+    STORES,
+    STORY,
+    STYLE,
+    THEME,
+    VALIGNS,
+    VARIANT,
+    Key,
+    allowed,
+    required,
+)
 from smartvideo.render.scene_model import (
     ANIMATIONS,
     LAYER_KINDS,
+    MONEY_CENTS,
     NUMBER_FORMATS,
     AllocationSpec,
     BackgroundSpec,
@@ -34,7 +59,7 @@ from smartvideo.render.scene_model import (
 )
 from smartvideo.render.templating import Where, check_syntax, uses_data
 from smartvideo.render.voice.profiles import VoiceProfile, validate_voice_profiles
-from smartvideo.yamlfile import LineDict, LineList, check_keys, load_mapping
+from smartvideo.yamlfile import LineDict, LineList, check_keys, key_problems, load_mapping
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -58,8 +83,43 @@ class Library:
 
         if story_id not in self.stories:
             known = ", ".join(sorted(self.stories)) or "none"
-            raise SmartVideoError(f"unknown story '{story_id}' (known: {known})")
+            raise SmartVideoError(
+                f"unknown story '{story_id}'{did_you_mean(story_id, self.stories)} in {self.root} "
+                f"(stories there: {known}); if your story is in another content folder, pass --root FOLDER")
         return self.stories[story_id]
+
+
+# ---- problems: every mistake in a file is collected, not only the first ---------------------
+
+
+class Problems:
+    """The mistakes found while reading files; a reader that fails gives a default and parsing goes on."""
+
+    def __init__(self) -> None:
+        self.errors: list[SceneError] = []
+
+    def add(self, error: SceneError) -> None:
+        self.errors.append(error)
+
+    def take(self, read: Callable[[], Any], default: Any) -> Any:
+        """`read()`, or `default` after recording its SceneError."""
+        try:
+            return read()
+        except SceneError as exc:
+            self.errors.append(exc)
+            return default
+
+    def passes(self, check: Callable[[], None]) -> bool:
+        """True when `check()` finds nothing wrong; else its SceneError is recorded."""
+        try:
+            check()
+        except SceneError as exc:
+            self.errors.append(exc)
+            return False
+        return True
+
+    def keys(self, data: LineDict, table: dict[str, Key], what: str) -> None:
+        self.errors.extend(key_problems(data, allowed(table), required(table), what))
 
 
 # ---- typed field readers: each raises SceneError at the key's line -------------------------
@@ -124,8 +184,16 @@ def _box(data: LineDict, key: str) -> Box:
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
         raise _err(data, key, f"'{key}' must be [x, y, w, h] as fractions of the frame, got {value!r}")
     x, y, w, h = (float(v) for v in value)
-    if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > 1.0001 or y + h > 1.0001:
-        raise _err(data, key, f"'{key}' {value!r} must lie inside the frame (0..1, w and h > 0)")
+    if w <= 0 or h <= 0:
+        raise _err(data, key, f"'{key}' {value!r}: width and height must be more than 0")
+    over = [f"the left edge by {-x:g} (x < 0)"] if x < 0 else []
+    over += [f"the top edge by {-y:g} (y < 0)"] if y < 0 else []
+    if x + w > 1.0001:
+        over.append(f"the right edge by {x + w - 1:.3g} (x + w = {x + w:.3g}; make w at most {1 - x:.3g})")
+    if y + h > 1.0001:
+        over.append(f"the bottom edge by {y + h - 1:.3g} (y + h = {y + h:.3g}; make h at most {1 - y:.3g})")
+    if over:
+        raise _err(data, key, f"'{key}' {value!r} goes past {' and '.join(over)}")
     return (x, y, w, h)
 
 
@@ -133,7 +201,8 @@ def _choice(data: LineDict, key: str, choices: tuple[str, ...], default: str) ->
     value = _text(data, key, default)
     assert value is not None
     if value not in choices:
-        raise _err(data, key, f"'{key}' must be one of {', '.join(choices)}; got '{value}'")
+        raise _err(data, key, f"'{key}' must be one of {', '.join(choices)}; got '{value}'"
+                   f"{did_you_mean(value, choices)}")
     return value
 
 
@@ -155,17 +224,16 @@ def _template(data: LineDict, key: str, expression: bool = False) -> str | None:
 
 # ---- scenes ---------------------------------------------------------------------------------
 
-_BG_KEYS = {"color", "gradient", "image", "video", "loop"}
-
 
 def parse_background(root: Path, data: Any, owner: LineDict, key: str) -> BackgroundSpec:
     if isinstance(data, str):
         if not _COLOR.match(data):
-            raise _err(owner, key, f"background '{data}' must be a colour '#rrggbb' or a mapping")
+            raise _err(owner, key, f"background '{data}' must be a colour written '#rrggbb' or '#rrggbbaa', "
+                       "or a mapping with one of color, gradient, image, video")
         return BackgroundSpec(kind="color", colors=(data,))
     if not isinstance(data, LineDict):
         raise _err(owner, key, "background must be a colour or a mapping with color/gradient/image/video")
-    check_keys(data, _BG_KEYS, set(), "background")
+    check_keys(data, allowed(BACKGROUND), set(), "background")
     kinds = [k for k in ("color", "gradient", "image", "video") if k in data]
     if len(kinds) != 1:
         raise SceneError("background needs exactly one of color, gradient, image, video", data.file, data.line)
@@ -185,308 +253,378 @@ def parse_background(root: Path, data: Any, owner: LineDict, key: str) -> Backgr
     return BackgroundSpec(kind=kind, path=_asset(root, data, kind), loop=_flag(data, "loop", True))
 
 
-def _check_color(data: LineDict, key: str, value: str) -> None:
-    if not _COLOR.match(value):
-        raise _err(data, key, f"colour '{value}' must be written '#rrggbb' or '#rrggbbaa'")
+def _check_color(data: LineDict, key: str, value: str, palette: dict[str, str] | None = None) -> None:
+    if _COLOR.match(value) or (palette is not None and value in palette):
+        return
+    if palette:
+        raise _err(data, key, f"colour '{value}' is neither a colour of this theme{did_you_mean(value, palette)} "
+                   f"nor written '#rrggbb' or '#rrggbbaa'; theme colours: {', '.join(palette)}")
+    raise _err(data, key, f"colour '{value}' must be written '#rrggbb' or '#rrggbbaa'")
 
 
-_LAYER_KEYS = {
-    "text", "number", "image", "chart", "cta", "logo", "box", "portrait", "style", "align",
-    "valign", "from", "to", "animate", "animation_duration", "format",
-}
-_CHART_KEYS = {"kind", "items", "label", "value", "format", "limit"}
+def _device_texts(data: LineDict, kind: str) -> tuple[tuple[str, str], ...]:
+    texts = _mapping(data, "devices")
+    found = []
+    for name in texts:
+        if name not in DEVICE_NAMES:
+            raise _err(texts, name, f"unknown device '{name}'{did_you_mean(name, DEVICE_NAMES)}; "
+                       f"devices: {', '.join(DEVICE_NAMES)}")
+        text = _template(texts, name)
+        if not text or not text.strip():
+            raise _err(texts, name, f"the {name} text is empty")
+        found.append((name, text))
+    if kind in ("image", "logo", "chart"):
+        raise _err(data, "devices", f"per-device text works on text, number and cta layers, not {kind}")
+    return tuple(found)
 
 
-def parse_layer(root: Path, data: Any, owner: LineList, index: int) -> LayerSpec:
+def parse_layer(root: Path, data: Any, owner: LineList, index: int, problems: Problems) -> LayerSpec | None:
+    """One layer; its mistakes go to `problems` (None when it cannot be read at all)."""
     if not isinstance(data, LineDict):
-        raise SceneError("each layer must be a mapping", owner.file, owner.line_of(index))
-    check_keys(data, _LAYER_KEYS, {"box"}, "layer")
+        problems.add(SceneError("each layer must be a mapping", owner.file, owner.line_of(index)))
+        return None
+    problems.keys(data, LAYER, "layer")
     kinds = [k for k in LAYER_KINDS if k in data]
     if len(kinds) != 1:
-        raise SceneError(
+        problems.add(SceneError(
             f"a layer needs exactly one of {', '.join(LAYER_KINDS)}; found {', '.join(kinds) or 'none'}",
             data.file, data.line,
-        )
+        ))
+        return None
     kind = kinds[0]
     chart = None
     content = ""
     number_format = None
+    take = problems.take
     if kind == "chart":
-        spec = _mapping(data, "chart")
-        check_keys(spec, _CHART_KEYS, {"items", "label", "value"}, "chart")
-        items = _template(spec, "items", expression=True)
-        chart = ChartSpec(
-            kind=_choice(spec, "kind", ("bars", "donut"), "bars"),
-            items=items or "",
-            label=_text(spec, "label", required=True) or "",
-            value=_text(spec, "value", required=True) or "",
-            value_format=_choice(spec, "format", NUMBER_FORMATS, "money"),
-            limit=int(_number(spec, "limit", 6, 1, 12) or 6),
-        )
-    elif kind in ("image",):
-        content = _asset(root, data, "image")
+        spec = take(lambda: _mapping(data, "chart"), None)
+        if spec is not None:
+            problems.keys(spec, CHART, "chart")
+            chart = ChartSpec(
+                kind=take(lambda: _choice(spec, "kind", CHART_KINDS, "bars"), "bars"),
+                items=take(lambda: _template(spec, "items", expression=True), None) or "",
+                label=take(lambda: _text(spec, "label") or "", ""),
+                value=take(lambda: _text(spec, "value") or "", ""),
+                value_format=take(lambda: _choice(spec, "format", NUMBER_FORMATS, "money"), "money"),
+                limit=int(take(lambda: _number(spec, "limit", 6, 1, 12), 6) or 6),
+            )
+    elif kind == "image":
+        content = take(lambda: _asset(root, data, "image"), "")
     elif kind == "logo":
         value = data["logo"]
-        content = "" if value is True else _asset(root, data, "logo")
+        content = "" if value is True else take(lambda: _asset(root, data, "logo"), "")
     else:
-        content = _template(data, kind) or ""
-        if not content.strip():
-            raise _err(data, kind, f"'{kind}' text is empty")
+        content = take(lambda: _template(data, kind), "") or ""
+        raw = data.get(kind)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            problems.add(_err(data, kind, f"'{kind}' text is empty"))
     if kind == "number":
-        number_format = _choice(data, "format", NUMBER_FORMATS, "decimal")
-    animation = _choice(data, "animate", ANIMATIONS, "none")
+        number_format = take(lambda: _choice(data, "format", NUMBER_FORMATS, "decimal"), "decimal")
+    animation = take(lambda: _choice(data, "animate", ANIMATIONS, "none"), "none")
     if animation == "count_up" and kind != "number":
-        raise _err(data, "animate", "count_up works on number layers only")
-    start = _number(data, "from", 0.0, 0.0, 600.0) or 0.0
-    end = _number(data, "to", None, 0.0, 600.0)
+        problems.add(_err(data, "animate", "count_up works on number layers only"))
+    start = take(lambda: _number(data, "from", 0.0, 0.0, 600.0), 0.0) or 0.0
+    end = take(lambda: _number(data, "to", None, 0.0, 600.0), None)
     if end is not None and end <= start:
-        raise _err(data, "to", f"'to' ({end:g}) must be after 'from' ({start:g})")
+        problems.add(_err(data, "to", f"'to' ({end:g}) must be after 'from' ({start:g})"))
+        end = None
+    box = take(lambda: _box(data, "box"), None) if "box" in data else None
+    default_style = {"cta": "cta", "chart": "chart", "number": "big_number"}.get(kind, "body")
     return LayerSpec(
         kind=kind,
         content=content,
-        box=_box(data, "box"),
-        portrait_box=_box(data, "portrait") if "portrait" in data else None,
-        style=_text(data, "style", {"cta": "cta", "chart": "chart", "number": "big_number"}.get(kind, "body"))
-        or "body",
+        box=box or (0.0, 0.0, 1.0, 1.0),
+        portrait_box=take(lambda: _box(data, "portrait"), None) if "portrait" in data else None,
+        style=take(lambda: _text(data, "style", default_style), default_style) or default_style,
         where=_where(data, kind),
-        align=_choice(data, "align", ("left", "center", "right"), "left") if "align" in data else None,
-        valign=_choice(data, "valign", ("top", "middle", "bottom"), "top") if "valign" in data else None,
+        align=take(lambda: _choice(data, "align", ALIGNS, "left"), None) if "align" in data else None,
+        valign=take(lambda: _choice(data, "valign", VALIGNS, "top"), None) if "valign" in data else None,
         start=start,
         end=end,
         animation=animation,
-        animation_duration=_number(data, "animation_duration", 0.5, 0.05, 10.0) or 0.5,
+        animation_duration=take(lambda: _number(data, "animation_duration", 0.5, 0.05, 10.0), 0.5) or 0.5,
         number_format=number_format,
         chart=chart,
+        when=take(lambda: _template(data, "when", expression=True), None),
+        device_content=take(lambda: _device_texts(data, kind), ()) if "devices" in data else (),
+        style_from=take(lambda: _template(data, "style_from", expression=True), None),
     )
 
 
-_SCENE_KEYS = {"id", "duration", "background", "when", "layers", "voice", "padding", "voice_offset",
-               "min_duration", "description", "title"}
-
-
-def parse_scene(root: Path, path: Path) -> SceneSpec:
+def _open_file(path: Path, table: dict[str, Key], what: str,
+               problems: Problems | None) -> tuple[LineDict, Problems, bool, str]:
+    """Load a scene, theme or story file: its keys and id checked. Returns the data, where problems go,
+    whether they are this call's own (then the caller raises the first) and the id."""
+    own = problems is None
+    problems = problems if problems is not None else Problems()
     data = load_mapping(path)
-    check_keys(data, _SCENE_KEYS, {"id", "background"}, "scene")
-    scene_id = _text(data, "id", required=True) or ""
-    if scene_id != path.stem:
-        raise _err(data, "id", f"scene id '{scene_id}' must match the file name '{path.stem}'")
+    problems.keys(data, table, what)
+    file_id = problems.take(lambda: _text(data, "id") or "", "")
+    if file_id and file_id != path.stem:
+        problems.add(_err(data, "id", f"{what} id '{file_id}' must match the file name '{path.stem}'"))
+    return data, problems, own, file_id
+
+
+def parse_scene(root: Path, path: Path, problems: Problems | None = None) -> SceneSpec:
+    """A scene file; with `problems`, every mistake is recorded there and parsing goes on."""
+    data, problems, own, scene_id = _open_file(path, SCENE, "scene", problems)
+    take = problems.take
     raw = data.get("duration", "auto")
-    duration = None if raw == "auto" else _number(data, "duration", None, 0.5, 120.0)
-    layers_data = _list(data, "layers") if "layers" in data else LineList()
-    layers = tuple(parse_layer(root, item, layers_data, i) for i, item in enumerate(layers_data))
-    voice = _template(data, "voice")
-    if duration is None and not voice:
-        raise _err(data, "duration", "duration 'auto' needs a voice line to fit; give seconds instead")
+    duration = None if raw == "auto" else take(lambda: _number(data, "duration", None, 0.5, 120.0), 5.0)
+    layers_data = take(lambda: _list(data, "layers"), LineList()) if "layers" in data else LineList()
+    layers = tuple(layer for i, item in enumerate(layers_data)
+                   if (layer := parse_layer(root, item, layers_data, i, problems)) is not None)
+    voice = take(lambda: _template(data, "voice"), None)
+    if duration is None and not voice and "voice" not in data:
+        problems.add(_err(data, "duration", "duration 'auto' needs a voice line to fit; give seconds instead"))
+    background = (take(lambda: parse_background(root, data["background"], data, "background"), None)
+                  if "background" in data else None)
+    if own and problems.errors:
+        raise problems.errors[0]
     return SceneSpec(
-        id=scene_id,
+        id=scene_id or path.stem,
         duration=duration,
-        background=parse_background(root, data["background"], data, "background"),
+        background=background or BackgroundSpec(kind="color", colors=("#000000",)),
         layers=layers,
         voice=voice,
         where=_where(data),
-        when=_template(data, "when", expression=True),
-        padding=_number(data, "padding", 0.6, 0.0, 10.0) or 0.0,
-        voice_offset=_number(data, "voice_offset", 0.3, 0.0, 10.0) or 0.0,
-        min_duration=_number(data, "min_duration", 2.0, 0.5, 60.0) or 2.0,
+        when=take(lambda: _template(data, "when", expression=True), None),
+        padding=take(lambda: _number(data, "padding", 0.6, 0.0, 10.0), 0.6) or 0.0,
+        voice_offset=take(lambda: _number(data, "voice_offset", 0.3, 0.0, 10.0), 0.3) or 0.0,
+        min_duration=take(lambda: _number(data, "min_duration", 2.0, 0.5, 60.0), 2.0) or 2.0,
         voice_where=_where(data, "voice") if "voice" in data else None,
-        title=_text(data, "title", "") or "",
+        title=take(lambda: _text(data, "title", ""), "") or "",
     )
 
 
 # ---- themes ---------------------------------------------------------------------------------
 
-_THEME_KEYS = {"id", "colors", "fonts", "fallback_fonts", "styles", "chart_colors", "logo", "description"}
-_STYLE_KEYS = {"font", "size", "color", "align", "valign", "background", "uppercase", "shadow",
-               "line_spacing"}
 
+def _parse_style(name: str, s: LineDict, colors: dict[str, str], fonts: dict[str, str],
+                 problems: Problems) -> StyleSpec:
+    take = problems.take
+    problems.keys(s, STYLE, f"style '{name}'")
+    font = take(lambda: _text(s, "font") or "", "")
+    if font and font not in fonts:
+        problems.add(_err(s, "font", f"font '{font}' is not one of the theme's fonts{did_you_mean(font, fonts)}: "
+                          f"{', '.join(fonts)}"))
 
-def parse_theme(root: Path, path: Path) -> ThemeSpec:
-    data = load_mapping(path)
-    check_keys(data, _THEME_KEYS, {"id", "colors", "fonts", "styles"}, "theme")
-    colors_data = _mapping(data, "colors")
-    colors = {}
-    for name, value in colors_data.items():
-        _check_color(colors_data, name, str(value))
-        colors[name] = str(value)
-    fonts_data = _mapping(data, "fonts")
-    fonts = {name: _asset(root, fonts_data, name) for name in fonts_data}
-    fallback = tuple(
-        _asset(root, data, "fallback_fonts", str(p))
-        for p in (_list(data, "fallback_fonts") if "fallback_fonts" in data else [])
-    )
-
-    def color_ref(owner: LineDict, key: str) -> str:
-        value = _text(owner, key, required=True) or ""
-        if value not in colors:
-            _check_color(owner, key, value)
+    def color_ref(key: str) -> str | None:
+        value = _text(s, key)
+        if value is not None:
+            _check_color(s, key, value, colors)
         return value
 
+    return StyleSpec(
+        font=font,
+        size=take(lambda: _number(s, "size", None, 0.005, 0.5), None) or 0.05,
+        color=take(lambda: color_ref("color"), None) or "#ffffff",
+        align=take(lambda: _choice(s, "align", ALIGNS, "left"), "left"),
+        valign=take(lambda: _choice(s, "valign", VALIGNS, "top"), "top"),
+        background=take(lambda: color_ref("background"), None),
+        uppercase=take(lambda: _flag(s, "uppercase", False), False),
+        shadow=take(lambda: _flag(s, "shadow", False), False),
+        line_spacing=take(lambda: _number(s, "line_spacing", 1.15, 0.8, 3.0), 1.15) or 1.15,
+    )
+
+
+def parse_theme(root: Path, path: Path, problems: Problems | None = None) -> ThemeSpec:
+    data, problems, own, theme_id = _open_file(path, THEME, "theme", problems)
+    take = problems.take
+    colors: dict[str, str] = {}
+    colors_data = take(lambda: _mapping(data, "colors"), LineDict()) if "colors" in data else None
+    for name, value in (colors_data or {}).items():
+        assert colors_data is not None
+        if problems.passes(partial(_check_color, colors_data, name, str(value))):
+            colors[name] = str(value)
+    fonts: dict[str, str] = {}
+    fonts_data = take(lambda: _mapping(data, "fonts"), None) if "fonts" in data else None
+    for name in fonts_data or {}:
+        assert fonts_data is not None
+        fonts[name] = take(partial(_asset, root, fonts_data, name), "")
+    fallback_data = take(lambda: _list(data, "fallback_fonts"), LineList()) if "fallback_fonts" in data else []
+    fallback = tuple(take(partial(_asset, root, data, "fallback_fonts", str(p)), "") for p in fallback_data)
     styles = {}
-    styles_data = _mapping(data, "styles")
-    for name in styles_data:
-        s = _mapping(styles_data, name)
-        check_keys(s, _STYLE_KEYS, {"font", "size", "color"}, f"style '{name}'")
-        font = _text(s, "font", required=True) or ""
-        if font not in fonts:
-            raise _err(s, "font", f"font '{font}' is not one of the theme's fonts: {', '.join(fonts)}")
-        styles[name] = StyleSpec(
-            font=font,
-            size=_number(s, "size", None, 0.005, 0.5) or 0.05,
-            color=color_ref(s, "color"),
-            align=_choice(s, "align", ("left", "center", "right"), "left"),
-            valign=_choice(s, "valign", ("top", "middle", "bottom"), "top"),
-            background=color_ref(s, "background") if "background" in s else None,
-            uppercase=_flag(s, "uppercase", False),
-            shadow=_flag(s, "shadow", False),
-            line_spacing=_number(s, "line_spacing", 1.15, 0.8, 3.0) or 1.15,
-        )
+    styles_data = take(lambda: _mapping(data, "styles"), None) if "styles" in data else None
+    for name in styles_data or {}:
+        assert styles_data is not None
+        s = take(partial(_mapping, styles_data, name), None)
+        if s is not None:
+            styles[name] = _parse_style(name, s, colors, fonts, problems)
     chart_colors = []
-    if "chart_colors" in data:
-        for c in _list(data, "chart_colors"):
-            chart_colors.append(str(c) if str(c) in colors else str(c))
-            if str(c) not in colors:
-                _check_color(data, "chart_colors", str(c))
-    theme_id = _text(data, "id", required=True) or ""
-    if theme_id != path.stem:
-        raise _err(data, "id", f"theme id '{theme_id}' must match the file name '{path.stem}'")
+    chart_data = take(lambda: _list(data, "chart_colors"), LineList()) if "chart_colors" in data else []
+    for c in chart_data:
+        if problems.passes(partial(_check_color, data, "chart_colors", str(c), colors)):
+            chart_colors.append(str(c))
+    logo = take(lambda: _asset(root, data, "logo"), None) if "logo" in data else None
+    if own and problems.errors:
+        raise problems.errors[0]
     return ThemeSpec(
-        id=theme_id,
+        id=theme_id or path.stem,
         colors=colors,
         fonts=fonts,
         fallback_fonts=fallback,
         styles=styles,
         chart_colors=tuple(chart_colors) or tuple(colors.values()),
         where=_where(data),
-        logo=_asset(root, data, "logo") if "logo" in data else None,
+        logo=logo,
     )
 
 
 # ---- stories --------------------------------------------------------------------------------
 
-_STORY_KEYS = {"id", "title", "theme", "voice", "scenes", "locale", "currency", "music",
-               "music_volume", "cta_url", "variants", "defaults", "sample", "stores", "data",
-               "description", "contract", "allocation"}
-_VARIANT_KEYS = {"weight", "scenes", "voice", "overrides", "description"}
-_OVERRIDE_KEYS = {"voice", "duration", "background", "layers"}
 
-
-def _scene_refs(data: LineDict, key: str) -> tuple[SceneRef, ...]:
+def _scene_refs(data: LineDict, key: str, problems: Problems) -> tuple[SceneRef, ...]:
     items = _list(data, key)
     refs = []
     for i, item in enumerate(items):
         if isinstance(item, str):
             refs.append(SceneRef(scene=item, where=Where(items.file, items.line_of(i))))
         elif isinstance(item, LineDict):
-            check_keys(item, {"scene", "when"}, {"scene"}, "scene entry")
+            problems.keys(item, SCENE_ENTRY, "scene entry")
             refs.append(SceneRef(
-                scene=_text(item, "scene", required=True) or "",
+                scene=problems.take(partial(_text, item, "scene", ""), ""),
                 where=_where(item, "scene"),
-                when=_template(item, "when", expression=True),
+                when=problems.take(partial(_template, item, "when", expression=True), None),
             ))
         else:
-            raise SceneError("a scene entry is a scene id or {scene: id, when: ...}", items.file,
-                             items.line_of(i))
-    if not refs:
+            problems.add(SceneError("a scene entry is a scene id or {scene: id, when: ...}", items.file,
+                                    items.line_of(i)))
+    if not refs and not items:
         raise _err(data, key, "a story needs at least one scene")
     return tuple(refs)
 
 
-def _parse_override(root: Path, data: LineDict) -> SceneOverride:
-    check_keys(data, _OVERRIDE_KEYS, set(), "scene override")
+def _parse_override(root: Path, data: LineDict, problems: Problems) -> SceneOverride:
+    take = problems.take
+    problems.keys(data, OVERRIDE, "scene override")
     layer_content = []
-    if "layers" in data:
-        layers = _mapping(data, "layers")
-        for key, value in layers.items():
-            if not str(key).isdigit():
-                raise _err(layers, key, "override layers by their index: 0, 1, ...")
-            if not isinstance(value, str):
-                raise _err(layers, key, "a layer override is the new text or image path")
-            check_syntax(value, _where(layers, key))
+    layers = take(lambda: _mapping(data, "layers"), None) if "layers" in data else None
+    for key, value in (layers or {}).items():
+        assert layers is not None
+        if not str(key).isdigit():
+            problems.add(_err(layers, key, "override layers by their index: 0, 1, ..."))
+        elif not isinstance(value, str):
+            problems.add(_err(layers, key, "a layer override is the new text or image path"))
+        elif problems.passes(partial(check_syntax, value, _where(layers, key))):
             layer_content.append((int(key), value))
-    if "voice" in data:
-        _template(data, "voice")
     return SceneOverride(
-        voice=_text(data, "voice"),
-        duration=_number(data, "duration", None, 0.5, 120.0),
-        background=parse_background(root, data["background"], data, "background")
+        voice=take(lambda: _template(data, "voice"), None),
+        duration=take(lambda: _number(data, "duration", None, 0.5, 120.0), None),
+        background=take(lambda: parse_background(root, data["background"], data, "background"), None)
         if "background" in data else None,
         layer_content=tuple(layer_content),
     )
 
 
-def parse_story(root: Path, path: Path) -> StorySpec:
-    data = load_mapping(path)
-    check_keys(data, _STORY_KEYS, {"id", "theme", "voice", "scenes"}, "story")
-    story_id = _text(data, "id", required=True) or ""
-    if story_id != path.stem:
-        raise _err(data, "id", f"story id '{story_id}' must match the file name '{path.stem}'")
-    variants = []
-    if "variants" in data:
-        vdata = _mapping(data, "variants")
-        for name in vdata:
-            v = vdata[name] if vdata[name] is not None else LineDict()
-            if not isinstance(v, LineDict):
-                raise _err(vdata, name, f"variant '{name}' must be a mapping")
-            if not hasattr(v, "file"):
-                v.file, v.line, v.key_lines = vdata.file, vdata.line_of(name), {}
-            check_keys(v, _VARIANT_KEYS, set(), f"variant '{name}'")
-            overrides = []
-            if "overrides" in v:
-                odata = _mapping(v, "overrides")
-                for scene_id in odata:
-                    overrides.append((scene_id, _parse_override(root, _mapping(odata, scene_id))))
-            variants.append(VariantSpec(
-                name=str(name),
-                weight=_number(v, "weight", 1.0, 0.0, 1e6) or 0.0,
-                where=Where(vdata.file, vdata.line_of(name)),
-                scenes=_scene_refs(v, "scenes") if "scenes" in v else None,
-                voice=_text(v, "voice"),
-                overrides=tuple(overrides),
-            ))
-        if variants and sum(v.weight for v in variants) <= 0:
-            raise _err(data, "variants", "variant weights must add up to more than 0")
+def _parse_variants(root: Path, data: LineDict, problems: Problems) -> list[VariantSpec]:
+    take = problems.take
+    variants: list[VariantSpec] = []
+    vdata = take(lambda: _mapping(data, "variants"), None)
+    for name in vdata or {}:
+        assert vdata is not None
+        v = vdata[name] if vdata[name] is not None else LineDict()
+        if not isinstance(v, LineDict):
+            problems.add(_err(vdata, name, f"variant '{name}' must be a mapping"))
+            continue
+        if not hasattr(v, "file"):
+            v.file, v.line, v.key_lines = vdata.file, vdata.line_of(name), {}
+        problems.keys(v, VARIANT, f"variant '{name}'")
+        overrides = []
+        odata = take(partial(_mapping, v, "overrides"), None) if "overrides" in v else None
+        for scene_id in odata or {}:
+            assert odata is not None
+            o = take(partial(_mapping, odata, scene_id), None)
+            if o is not None:
+                overrides.append((scene_id, _parse_override(root, o, problems)))
+        variants.append(VariantSpec(
+            name=str(name),
+            weight=take(partial(_number, v, "weight", 1.0, 0.0, 1e6), 1.0) or 0.0,
+            where=Where(vdata.file, vdata.line_of(name)),
+            scenes=take(partial(_scene_refs, v, "scenes", problems), None) if "scenes" in v else None,
+            voice=take(partial(_text, v, "voice"), None),
+            overrides=tuple(overrides),
+        ))
+    if variants and sum(v.weight for v in variants) <= 0:
+        problems.add(_err(data, "variants", "variant weights must add up to more than 0"))
+    return variants
+
+
+def _locale(data: LineDict) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    from smartvideo.render.formatting import babel_locale
+
+    value = _text(data, "locale", "en") or "en"
+    try:
+        Locale.parse(babel_locale(value))
+    except (UnknownLocaleError, ValueError):
+        raise _err(data, "locale", f"unknown locale '{value}'; write a language like en or nl, "
+                   "or language_COUNTRY like nl_BE") from None
+    return value
+
+
+def _currency(data: LineDict) -> str:
+    from babel.numbers import list_currencies
+
+    value = _text(data, "currency", "EUR") or "EUR"
+    if value not in list_currencies():
+        raise _err(data, "currency", f"unknown currency '{value}'{did_you_mean(value.upper(), list_currencies())}; "
+                   "write an ISO code like EUR, USD or GBP")
+    return value
+
+
+def parse_story(root: Path, path: Path, problems: Problems | None = None) -> StorySpec:
+    data, problems, own, story_id = _open_file(path, STORY, "story", problems)
+    take = problems.take
+    variants = _parse_variants(root, data, problems) if "variants" in data else []
     sample = None
-    if "sample" in data:
-        s = _mapping(data, "sample")
-        check_keys(s, {"data", "customer"}, {"data", "customer"}, "sample")
-        sample = SampleSpec(data=_asset(root, s, "data"), customer=_text(s, "customer", required=True) or "")
+    s = take(lambda: _mapping(data, "sample"), None) if "sample" in data else None
+    if s is not None:
+        problems.keys(s, SAMPLE, "sample")
+        sample = SampleSpec(data=take(lambda: _asset(root, s, "data"), ""),
+                            customer=take(lambda: _text(s, "customer") or "", ""))
     stores = None
-    if "stores" in data:
-        s = _mapping(data, "stores")
-        check_keys(s, {"data", "location"}, {"data"}, "stores")
-        stores = StoreLookupSpec(data=_asset(root, s, "data"),
-                                 location=_text(s, "location", "customer.location") or "")
+    st = take(lambda: _mapping(data, "stores"), None) if "stores" in data else None
+    if st is not None:
+        problems.keys(st, STORES, "stores")
+        stores = StoreLookupSpec(data=take(lambda: _asset(root, st, "data"), ""),
+                                 location=take(lambda: _text(st, "location", "customer.location"), None)
+                                 or "customer.location")
     defaults = {}
-    if "defaults" in data:
-        ddata = _mapping(data, "defaults")
-        for key, value in ddata.items():
-            if not re.match(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", key):
-                raise _err(ddata, key, f"default '{key}' must be a dotted field name like customer.nickname")
+    ddata = take(lambda: _mapping(data, "defaults"), None) if "defaults" in data else None
+    for key, value in (ddata or {}).items():
+        assert ddata is not None
+        if not re.match(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", key):
+            problems.add(_err(ddata, key, f"default '{key}' must be a dotted field name like customer.nickname"))
+        else:
             defaults[key] = value
-    if "cta_url" in data:
-        _template(data, "cta_url")
-    allocation = _allocation(data, len(variants)) if "allocation" in data else None
-    locale = _text(data, "locale", "en") or "en"
-    return StorySpec(
-        id=story_id,
-        title=_text(data, "title", story_id) or story_id,
-        theme=_text(data, "theme", required=True) or "",
-        voice=_text(data, "voice", required=True) or "",
-        scenes=_scene_refs(data, "scenes"),
+    allocation = take(lambda: _allocation(data, len(variants)), None) if "allocation" in data else None
+    locale = take(lambda: _locale(data), "en")
+    story = StorySpec(
+        id=story_id or path.stem,
+        title=take(lambda: _text(data, "title", story_id), None) or story_id,
+        theme=take(lambda: _text(data, "theme") or "", ""),
+        voice=take(lambda: _text(data, "voice") or "", ""),
+        scenes=take(lambda: _scene_refs(data, "scenes", problems), ()) if "scenes" in data else (),
         where=_where(data),
-        locale=_text(data, "locale", "en") or "en",
-        currency=_text(data, "currency", "EUR") or "EUR",
-        music=_asset(root, data, "music") if "music" in data else None,
-        music_volume=_number(data, "music_volume", 0.22, 0.0, 1.0) or 0.0,
-        cta_url=_text(data, "cta_url"),
+        locale=locale,
+        currency=take(lambda: _currency(data), "EUR"),
+        money_cents=take(lambda: _choice(data, "money_cents", MONEY_CENTS, "always"), "always"),
+        music=take(lambda: _asset(root, data, "music"), None) if "music" in data else None,
+        music_volume=take(lambda: _number(data, "music_volume", 0.22, 0.0, 1.0), 0.22) or 0.0,
+        cta_url=take(lambda: _template(data, "cta_url"), None),
         variants=tuple(variants),
         defaults=defaults,
         sample=sample,
         stores=stores,
-        data=_asset(root, data, "data") if "data" in data else None,
-        contract=_contract(root, data, locale) if "contract" in data else None,
+        data=take(lambda: _asset(root, data, "data"), None) if "data" in data else None,
+        contract=take(partial(_contract, root, data, locale), None) if "contract" in data else None,
         allocation=allocation,
     )
+    if own and problems.errors:
+        raise problems.errors[0]
+    return story
 
 
 def _contract(root: Path, data: LineDict, locale: str) -> DataContract:
@@ -508,7 +646,7 @@ def _allocation(data: LineDict, n_variants: int) -> AllocationSpec | None:
         spec.file, spec.line, spec.key_lines = data.file, data.line_of("allocation"), {}
     else:
         spec = _mapping(data, "allocation")
-        check_keys(spec, {"mode", "reward", "min_share"}, {"mode"}, "allocation")
+        check_keys(spec, allowed(ALLOCATION), required(ALLOCATION), "allocation")
     mode = _choice(spec, "mode", ("fixed", "adaptive"), "fixed")
     if mode == "fixed":
         return None
@@ -533,22 +671,26 @@ def _cross_check(lib: Library, broken: set[str]) -> list[SceneError]:
     errors: list[SceneError] = []
     for story in lib.stories.values():
         w = story.where
-        if story.theme not in lib.themes and story.theme not in broken:
-            errors.append(w.error(f"story uses unknown theme '{story.theme}' (known: {', '.join(lib.themes)})"))
+        if story.theme and story.theme not in lib.themes and story.theme not in broken:
+            errors.append(w.error(f"story uses unknown theme '{story.theme}'{did_you_mean(story.theme, lib.themes)} "
+                                  f"(themes: {', '.join(lib.themes) or 'none'})"))
         voices = [story.voice] + [v.voice for v in story.variants if v.voice]
         for voice in voices:
-            if voice not in lib.voices and lib.voices:
-                errors.append(w.error(f"unknown voice profile '{voice}' (known: {', '.join(lib.voices)})"))
+            if voice and voice not in lib.voices and lib.voices:
+                errors.append(w.error(f"unknown voice profile '{voice}'{did_you_mean(voice, lib.voices)} "
+                                      f"(voices: {', '.join(lib.voices)})"))
         refs = list(story.scenes) + [r for v in story.variants for r in (v.scenes or ())]
         for ref in refs:
-            if ref.scene not in lib.scenes and ref.scene not in broken:
-                errors.append(ref.where.error(f"unknown scene '{ref.scene}' (known: {', '.join(sorted(lib.scenes))})"))
+            if ref.scene and ref.scene not in lib.scenes and ref.scene not in broken:
+                errors.append(ref.where.error(f"unknown scene '{ref.scene}'{did_you_mean(ref.scene, lib.scenes)} "
+                                              f"(scenes: {', '.join(sorted(lib.scenes))})"))
         for variant in story.variants:
             for scene_id, override in variant.overrides:
                 if scene_id not in lib.scenes:
                     if scene_id in broken:
                         continue
-                    errors.append(variant.where.error(f"variant overrides unknown scene '{scene_id}'"))
+                    errors.append(variant.where.error(
+                        f"variant overrides unknown scene '{scene_id}'{did_you_mean(scene_id, lib.scenes)}"))
                     continue
                 n = len(lib.scenes[scene_id].layers)
                 for index, _ in override.layer_content:
@@ -563,16 +705,33 @@ def _cross_check(lib: Library, broken: set[str]) -> list[SceneError]:
             for layer in scene.layers if scene else ():
                 if layer.kind not in ("image", "logo") and layer.style not in theme.styles:
                     errors.append(layer.where.error(
-                        f"style '{layer.style}' is not in theme '{theme.id}' (styles: {', '.join(theme.styles)})"))
+                        f"style '{layer.style}'{did_you_mean(layer.style, theme.styles)} is not in theme "
+                        f"'{theme.id}' (styles: {', '.join(theme.styles)})"))
                 if layer.kind == "logo" and not layer.content and not theme.logo:
                     errors.append(layer.where.error(f"logo layer but theme '{theme.id}' has no logo"))
-    return errors
+    # A scene used by several stories with one theme is reported once.
+    unique: dict[str, SceneError] = {}
+    for error in errors:
+        unique.setdefault(error.location_message(), error)
+    return list(unique.values())
+
+
+def _not_a_content_root(root: Path) -> list[SceneError]:
+    if (root / "scenes").is_dir():
+        return []
+    return [SceneError(f"{root} is not a content folder: it has no scenes/ folder (a content folder holds "
+                       "scenes/, scenes/stories/, scenes/themes/ and voices/); run from your content folder "
+                       "or pass --root FOLDER", root)]
 
 
 def collect_library(root: Path) -> tuple[Library, list[SceneError]]:
-    """Load everything under root, collecting every error instead of stopping at the first."""
+    """Load everything under root, collecting every error instead of stopping at the first.
+
+    Files with mistakes are still loaded as far as they go (so references to them are checked);
+    a file that is not YAML at all is left out and references to it are not reported again.
+    """
     lib = Library(root=root.resolve())
-    errors: list[SceneError] = []
+    errors: list[SceneError] = _not_a_content_root(root)
     broken: set[str] = set()
     voices_dir = root / "voices"
     if voices_dir.is_dir():
@@ -582,24 +741,35 @@ def collect_library(root: Path) -> tuple[Library, list[SceneError]]:
         errors.extend(voice_errors)
         if not voice_errors:
             lib.voices = load_voice_profiles(voices_dir)
-    loaders = (
+    loaders: tuple[tuple[Path, Callable[..., Any], dict[str, Any]], ...] = (
         (root / "scenes", parse_scene, lib.scenes),
         (root / "scenes" / "themes", parse_theme, lib.themes),
         (root / "scenes" / "stories", parse_story, lib.stories),
     )
     for folder, parse, into in loaders:
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+            problems = Problems()
             try:
-                item = parse(lib.root, path)
+                item = parse(lib.root, path, problems)
             except SceneError as exc:
+                errors.extend(problems.errors)
                 errors.append(exc)
                 broken.add(path.stem)
                 continue
+            errors.extend(problems.errors)
             if not _ID.match(item.id):
                 errors.append(SceneError(f"id '{item.id}' must be lower-case letters, digits, _ or -", path, 1))
-            into[item.id] = item  # type: ignore[index,assignment]
+            into[item.id] = item
     errors.extend(_cross_check(lib, broken))
     return lib, errors
+
+
+def story_files(lib: Library, story: StorySpec) -> set[str] | None:
+    """The files a story is made of (itself, its theme and its scenes); None when one is missing."""
+    refs = list(story.scenes) + [r for v in story.variants for r in (v.scenes or ())]
+    if story.theme not in lib.themes or any(r.scene not in lib.scenes for r in refs):
+        return None
+    return {story.where.file, lib.themes[story.theme].where.file, *(lib.scenes[r.scene].where.file for r in refs)}
 
 
 def load_library(root: Path) -> Library:

@@ -16,6 +16,7 @@ Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame
 LAYER_KINDS = ("text", "number", "image", "chart", "cta", "logo")
 ANIMATIONS = ("none", "fade", "slide_up", "slide_left", "count_up")
 NUMBER_FORMATS = ("money", "integer", "decimal", "percent")
+MONEY_CENTS = ("always", "when_needed")  # a story's choice: 135.00 or 135 for whole amounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,12 @@ class LayerSpec:
     animation_duration: float = 0.5
     number_format: str | None = None
     chart: ChartSpec | None = None
+    when: str | None = None  # expression: the layer is drawn only when true
+    device_content: tuple[tuple[str, str], ...] = ()  # (device name, text) replacing `content`
+    style_from: str | None = None  # expression giving a theme style name
+
+    def content_for(self, device: str) -> str:
+        return dict(self.device_content).get(device, self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +175,7 @@ class StorySpec:
     stores: StoreLookupSpec | None = None
     data: str | None = None  # default customer data file for this story
     allocation: AllocationSpec | None = None  # None: variants by fixed weight
+    money_cents: str = "always"  # always | when_needed (whole amounts drop .00)
     contract: DataContract | None = None  # the fields its scenes and voice may use, by type
 
     def variant(self, name: str) -> VariantSpec | None:

@@ -8,6 +8,7 @@ template syntax is an error too, so `None` or `{{` never reaches the screen or t
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, pass_co
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from smartvideo.errors import SceneError, TemplateDataError
+from smartvideo.errors import SceneError, TemplateDataError, did_you_mean
 from smartvideo.render import formatting
 
 
@@ -54,17 +55,24 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+def missing_field_hint(record: Record, name: str) -> str:
+    """'missing field 'customer.firstname' (did you mean ...?); customer has: ...' from the record itself."""
+    where = f"{record.path}.{name}" if record.path else name
+    fields = sorted(str(k) for k in record if not str(k).startswith("_"))
+    owner = record.path or "the record"
+    shown = ", ".join(fields[:30]) + (", ..." if len(fields) > 30 else "")
+    return f"missing field '{where}'{did_you_mean(name, fields)}; {owner} has: {shown or 'no fields'}"
+
+
 class _ScenesEnvironment(SandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, Record) and attribute not in obj and not hasattr(dict, attribute):
-            where = f"{obj.path}.{attribute}" if obj.path else attribute
-            return self.undefined(obj=obj, name=attribute, hint=f"missing field '{where}'")
+            return self.undefined(obj=obj, name=attribute, hint=missing_field_hint(obj, attribute))
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if isinstance(obj, Record) and isinstance(argument, str) and argument not in obj:
-            where = f"{obj.path}.{argument}" if obj.path else argument
-            return self.undefined(obj=obj, name=argument, hint=f"missing field '{where}'")
+            return self.undefined(obj=obj, name=argument, hint=missing_field_hint(obj, argument))
         return super().getitem(obj, argument)
 
 
@@ -78,7 +86,8 @@ def _ctx_currency(ctx: Context) -> str:
 
 @pass_context
 def _money(ctx: Context, value: Any, currency: str | None = None) -> str:
-    return formatting.format_money(value, currency or _ctx_currency(ctx), _ctx_locale(ctx))
+    return formatting.format_money(value, currency or _ctx_currency(ctx), _ctx_locale(ctx),
+                                   str(ctx.get("_money_cents", "always")))
 
 
 @pass_context
@@ -93,7 +102,8 @@ def _date(ctx: Context, value: Any, style: str = "long") -> str:
 
 @pass_context
 def _number(ctx: Context, value: Any, fmt: str = "decimal") -> str:
-    return formatting.format_number(value, fmt, _ctx_locale(ctx), _ctx_currency(ctx))
+    return formatting.format_number(value, fmt, _ctx_locale(ctx), _ctx_currency(ctx),
+                                    str(ctx.get("_money_cents", "always")))
 
 
 @pass_context
@@ -128,6 +138,24 @@ def _payment_label(ctx: Context, value: Any) -> str:
 
 def _plural(count: Any, singular: str, plural_form: str | None = None) -> str:
     return formatting.plural(count, singular, plural_form)
+
+
+# SmartVideo's own filters, with what each does (docs/authoring.md is tested against this list).
+FILTERS: dict[str, str] = {
+    "money": "an amount in the story's currency and locale: `{{ bill.total | money }}` -> €135.20 "
+             "(the story's `money_cents: when_needed` writes whole amounts as €135)",
+    "money_words": "an amount as the voice says it: `{{ bill.total | money_words }}` -> 135 euros and 20 cents",
+    "date": "a YYYY-MM-DD date in the story's locale: `{{ bill.due | date }}` -> 12 March 2026; "
+            "`date('short')`, `'medium'`, `'full'` too",
+    "number": "a number in a number format: `{{ usage.share | number('percent') }}` -> 25%",
+    "plural": "a count with its noun: `{{ bill.lines | length | plural('line') }}` -> 3 lines",
+    "money_change": "a signed amount as more or less: 5.5 -> €5.50 more, -5.5 -> €5.50 less (nl: meer/minder)",
+    "money_change_words": "the same, as the voice says it: 5.5 -> 5 euros and 50 cents more",
+    "change": "a signed number with a unit as more or less: `{{ 15 | change('GB') }}` -> 15 GB more",
+    "payment": "an amount to pay or to get back: 135.2 -> you pay €135.20, -20.5 -> you get €20.50 back",
+    "payment_words": "the same, as the voice says it",
+    "payment_label": "the words before a drawn amount: you pay, or for a credit, you get back",
+}
 
 
 @functools.cache
@@ -166,15 +194,31 @@ class Where:
         return SceneError(message, self.file, self.line + line_offset)
 
 
+_UNKNOWN_NAME = re.compile(r"^No (filter|test) named '([^']+)'")
+
+
+def syntax_message(exc: TemplateSyntaxError) -> str:
+    """Jinja2's message, with a did-you-mean and the list of filters (or tests) for an unknown name."""
+    message = exc.message or "invalid template"
+    match = _UNKNOWN_NAME.match(message)
+    if match:
+        kind, name = match.groups()
+        known = environment().filters if kind == "filter" else environment().tests
+        listed = f"SmartVideo filters: {', '.join(FILTERS)}; Jinja2's built-in filters work too" \
+            if kind == "filter" else f"tests: {', '.join(sorted(known))}"
+        message = f"no {kind} named '{name}'{did_you_mean(name, known)}; {listed}"
+    return f"template syntax error: {message}"
+
+
 def check_syntax(source: str, where: Where, expression: bool = False) -> None:
     """Raise SceneError (file:line) when a template or expression does not parse."""
     try:
         if expression:
             environment().compile_expression(source)
         else:
-            environment().parse(source)
+            environment().compile(source)  # compiling (not only parsing) finds unknown filters
     except TemplateSyntaxError as exc:
-        raise where.error(f"template syntax error: {exc.message}", (exc.lineno or 1) - 1) from None
+        raise where.error(syntax_message(exc), (exc.lineno or 1) - 1) from None
 
 
 def render_text(source: str, context: Mapping[str, Any], where: Where) -> str:
@@ -184,7 +228,7 @@ def render_text(source: str, context: Mapping[str, Any], where: Where) -> str:
     try:
         template = _template(source)
     except TemplateSyntaxError as exc:
-        raise where.error(f"template syntax error: {exc.message}", (exc.lineno or 1) - 1) from None
+        raise where.error(syntax_message(exc), (exc.lineno or 1) - 1) from None
     try:
         text = template.render(context)
     except UndefinedError as exc:

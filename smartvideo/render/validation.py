@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from jinja2 import TemplateSyntaxError
 
-from smartvideo.data_sources import FileCustomerSource
-from smartvideo.errors import SceneError, SmartVideoError
-from smartvideo.render.contract import template_references
+from smartvideo.data_sources import FileCustomerSource, read_records
+from smartvideo.errors import SceneError, SmartVideoError, did_you_mean
+from smartvideo.render.contract import DataContract, template_references
 from smartvideo.render.devices import PROFILES
-from smartvideo.render.planner import PlanInputs, plan_video
+from smartvideo.render.planner import PlanInputs, StoryPlanner
 from smartvideo.render.renderer import click_context
-from smartvideo.render.scene_loader import Library, collect_library
+from smartvideo.render.scene_loader import Library, collect_library, story_files
 from smartvideo.render.scene_model import StorySpec
 from smartvideo.render.templating import Where, environment
 
@@ -34,32 +36,75 @@ def _as_scene_error(exc: SmartVideoError, fallback_file: str, fallback_line: int
     return SceneError(f"{prefix}{exc}", fallback_file, fallback_line)
 
 
-def check_story_data(lib: Library) -> list[SceneError]:
-    """Plan every story for its sample customer, in every variant and orientation, every scene."""
+def check_record(lib: Library, story: StorySpec, record: Mapping[str, Any], label: str) -> list[SceneError]:
+    """Plan a story for one record, in every variant and orientation, every scene and layer."""
+    where = story.where
+    errors: list[SceneError] = []
+    try:
+        extra = click_context(lib, story.id, record, {})
+    except SmartVideoError as exc:
+        return [_as_scene_error(exc, where.file, where.line, f"{label}: ")]
+    seen: set[str] = set()
+    for variant in [None, *(v.name for v in story.variants)]:
+        for device in (PROFILES["landscape"], PROFILES["portrait"]):
+            inputs = PlanInputs(story_id=story.id, record=record, device=device, variant=variant,
+                                extra_context=extra)
+            problems: list[SmartVideoError] = []
+            try:
+                StoryPlanner(lib, inputs, _estimated_length, lambda path: "", every_scene=True, problems=problems)
+            except SmartVideoError as exc:
+                problems.append(exc)
+            for problem in problems:
+                error = _as_scene_error(problem, where.file, where.line, f"{label}: ")
+                if error.location_message() not in seen:
+                    seen.add(error.location_message())
+                    errors.append(error)
+    return errors
+
+
+def check_story_data(lib: Library, skip_files: set[str] | None = None) -> list[SceneError]:
+    """Plan every story for its sample customer; stories made of files in `skip_files` (which have
+    mistakes of their own, already reported) are left out."""
     errors: list[SceneError] = []
     for story in lib.stories.values():
-        if story.sample is None:
+        files = story_files(lib, story)
+        if story.sample is None or files is None or files & (skip_files or set()):
             continue
         where = story.where
         try:
             record = FileCustomerSource(lib.path(story.sample.data)).get(story.sample.customer)
-            extra = click_context(lib, story.id, record, {})
         except SmartVideoError as exc:
             errors.append(_as_scene_error(exc, where.file, where.line, "sample data: "))
             continue
-        seen: set[str] = set()
-        for variant in [None, *(v.name for v in story.variants)]:
-            for device in (PROFILES["landscape"], PROFILES["portrait"]):
-                inputs = PlanInputs(story_id=story.id, record=record, device=device, variant=variant,
-                                    extra_context=extra)
-                try:
-                    plan_video(lib, inputs, _estimated_length, lambda path: "", every_scene=True)
-                except SmartVideoError as exc:
-                    error = _as_scene_error(exc, where.file, where.line,
-                                            f"with sample customer {story.sample.customer}: ")
-                    if error.location_message() not in seen:
-                        seen.add(error.location_message())
-                        errors.append(error)
+        errors.extend(check_record(lib, story, record, f"with sample customer {story.sample.customer}"))
+    return errors
+
+
+def stories_for_data(lib: Library, data_file: Path, story_id: str | None) -> list[StorySpec]:
+    """The stories a data file is checked against: the one named, else those that use the file."""
+    if story_id:
+        return [lib.story(story_id)]
+    wanted = data_file.resolve()
+    stories = [s for s in lib.stories.values()
+               if (s.data and lib.path(s.data) == wanted) or (s.sample and lib.path(s.sample.data) == wanted)]
+    if not stories:
+        raise SmartVideoError(f"no story names {data_file} as its data or sample; pass --story ID "
+                              f"(stories: {', '.join(sorted(lib.stories))})")
+    return stories
+
+
+def check_data_file(lib: Library, data_file: Path, story_id: str | None = None) -> list[SceneError]:
+    """Every record of a data file against every template of the stories that use it.
+
+    Each problem names the record id; the same template mistake for many records is reported
+    once per record, in file order.
+    """
+    records = read_records(data_file)
+    errors: list[SceneError] = []
+    for story in stories_for_data(lib, data_file, story_id):
+        for n, record in enumerate(records, 1):
+            label = f"{data_file.name} record {record.get('id', f'#{n}')}"
+            errors.extend(check_record(lib, story, record, label))
     return errors
 
 
@@ -98,9 +143,21 @@ def _templates_of(lib: Library, story: StorySpec) -> list[tuple[str, Where, bool
                     out.append((f"{layer.chart.items}[0].{key}", layer.where, True))
             elif layer.content:
                 out.append((layer.content, layer.where, False))
+            out.extend((text, layer.where, False) for _, text in layer.device_content)
+            out.extend((expression, layer.where, True) for expression in (layer.when, layer.style_from) if expression)
     if story.cta_url:
         out.append((story.cta_url, story.where, False))
     return out
+
+
+def _declared_hint(contract: DataContract, path: str) -> str:
+    """A did-you-mean among the declared names, and the declared fields beside the one asked for."""
+    names = contract.names()
+    parent = path.rsplit(".", 1)[0] if "." in path else ""
+    siblings = sorted(n[len(parent) + 1:] for n in names
+                      if parent and n.startswith(parent + ".") and "." not in n[len(parent) + 1:])
+    beside = f"; {parent} has: {', '.join(siblings)}" if siblings else ""
+    return f"{did_you_mean(path, names)}{beside}"
 
 
 def check_contract_references(lib: Library) -> list[SceneError]:
@@ -124,7 +181,8 @@ def check_contract_references(lib: Library) -> list[SceneError]:
                     reported.add(key)
                     errors.append(SceneError(
                         f"'{path}' is not declared in the data contract of story '{story.id}' "
-                        f"({Path(contract.file).name}:{contract.line})", where.file, where.line))
+                        f"({Path(contract.file).name}:{contract.line}){_declared_hint(contract, path)}",
+                        where.file, where.line))
     return errors
 
 
@@ -144,13 +202,13 @@ def check_templates(folder: Path) -> list[SceneError]:
 def validate_root(root: Path) -> list[SceneError]:
     """All errors under a content root, sorted by file and line."""
     lib, errors = collect_library(root)
-    if not errors:
-        errors.extend(check_contract_references(lib))
-        errors.extend(check_story_data(lib))
-        from smartvideo.nba.decision_loader import collect_decisions  # decisions refer to stories
+    errors.extend(check_contract_references(lib))
+    errors.extend(check_story_data(lib, {e.file for e in errors if e.file}))
+    from smartvideo.nba.decision_loader import collect_decisions  # decisions refer to stories
 
-        # Sample data the stories already found wrong is reported once, by them.
-        errors.extend(collect_decisions(lib, check_samples=not errors)[1])
+    # Sample data the stories already found wrong is reported once, by them.
+    errors.extend(collect_decisions(lib, check_samples=not errors)[1])
     if (root / "templates").is_dir():
         errors.extend(check_templates(root / "templates"))
+    # Stable: two problems on one line keep the order they were found in.
     return sorted(errors, key=lambda e: (e.file or "", e.line or 0))

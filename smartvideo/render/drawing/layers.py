@@ -133,7 +133,7 @@ def _format(value: float, layer: PlannedLayer) -> str:
     # Imported late: formatting is its own module and drawing must import without it.
     from smartvideo.render.formatting import format_number
 
-    return format_number(value, layer.number_format, layer.locale, layer.currency)
+    return format_number(value, layer.number_format, layer.locale, layer.currency, layer.money_cents)
 
 
 def _cta_image(text: str, style: TextStyle, w: int, h: int) -> Placed:

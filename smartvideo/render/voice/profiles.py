@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartvideo.errors import SceneError
+from smartvideo.render.scene_keys import VOICE, allowed, required
 from smartvideo.yamlfile import LineDict, check_keys, load_mapping
 
-ENGINES = ("piper", "gtts", "espeak")
-_ALLOWED = {"id", "engine", "voice", "lang", "speed", "fallback", "description"}
-_REQUIRED = {"id", "engine", "voice", "lang"}
+ENGINES = VOICE["engine"].choices
+_ALLOWED = allowed(VOICE)
+_REQUIRED = required(VOICE)
 # Beyond this the engines distort or refuse; a typo like 12 instead of 1.2 should be caught.
 _SPEED_RANGE = (0.5, 2.0)
 
