@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, Engine, String, Table, insert, select
+from sqlalchemy import Column, DateTime, Engine, String, Table, insert, select, update
 
 from smartvideo.errors import LinkError, LinkExpired, SmartVideoError
 from smartvideo.storage.database import metadata
@@ -33,6 +33,7 @@ links_table = Table(
     Column("created_by", String(100)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),  # set by the sender when the invitation went out
 )
 
 ID_LENGTH = 12  # 9 random bytes, base64url
@@ -105,6 +106,13 @@ def create_link(engine: Engine, secret: str, story: str, customer_id: str, ttl: 
     with engine.begin() as conn:
         conn.execute(insert(links_table).values(**row))
     return Link(token=token_for(secret, link_id), **row)  # type: ignore[arg-type]
+
+
+def mark_delivered(engine: Engine, link_id: str, when: dt.datetime | None = None) -> None:
+    """Record when the link's invitation was delivered; the first delivery counts."""
+    with engine.begin() as conn:
+        conn.execute(update(links_table).where(links_table.c.id == link_id, links_table.c.delivered_at.is_(None))
+                     .values(delivered_at=when or dt.datetime.now(dt.UTC)))
 
 
 def link_by_id(engine: Engine, secret: str, link_id: str, now: dt.datetime | None = None) -> Link:

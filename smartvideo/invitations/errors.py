@@ -18,4 +18,14 @@ class SmsTooLong(InvitationError):
 
 
 class DeliveryFailed(InvitationError):
-    """The SMTP server, SMS gateway or outbox folder refused or could not be reached."""
+    """The SMTP server, SMS gateway or outbox folder refused or could not be reached.
+
+    `transient` says whether trying again later may work (server down, 4xx SMTP reply, gateway
+    5xx or 429) or not (recipient refused for good, gateway 4xx): the delivery queue retries
+    only the first kind.
+    """
+
+    def __init__(self, reason: str, *, transient: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient

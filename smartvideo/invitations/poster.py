@@ -8,6 +8,7 @@ in other scripts); the same inputs give the same PNG bytes.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass
@@ -206,8 +207,10 @@ def draw_poster(spec: PosterSpec) -> Image.Image:
     return canvas.convert("RGB")
 
 
+# Customers share first names, so a campaign draws each distinct poster once (about 40 KB each).
+@functools.lru_cache(maxsize=512)
 def poster_png(spec: PosterSpec) -> bytes:
-    """The poster as PNG bytes (deterministic: no timestamps in the file)."""
+    """The poster as PNG bytes (deterministic: no timestamps in the file), kept for reuse."""
     out = io.BytesIO()
     draw_poster(spec).save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -26,6 +26,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("SMARTVIDEO_") and name != "SMARTVIDEO_TEST_REDIS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("SMARTVIDEO_AGENT_RATE_LIMIT", RATE)
+    monkeypatch.setenv("SMARTVIDEO_DELIVERY_BACKOFF", "0.01")  # retries, without the waiting
 
 
 @pytest.fixture
