@@ -249,7 +249,7 @@ class VideoPusher:
         try:
             record = self.check(request)
         except PushRejected as exc:
-            self._audit(actor, request, "rejected", detail=exc.reason)
+            self.audit_attempt(actor, request, "rejected", detail=exc.reason)
             raise
         link = self.make_link(actor, request, now)
         url = link_url(self.public_url, link.token)
@@ -257,7 +257,7 @@ class VideoPusher:
         status = str(render.get("status", "queued")) if render is not None else "on_click"
         result = PushResult(link=link, url=url, status=status, render=render)
         if request.channel == "none":
-            self._audit(actor, request, "sent", link_id=link.id)
+            self.audit_attempt(actor, request, "sent", link_id=link.id)
             return result
         try:
             delivered = self.invite(actor, request, record, link)
@@ -316,10 +316,10 @@ class VideoPusher:
                 send = lambda: sms.send_sms(invitation)  # noqa: E731
             delivered = deliver_with_retries(send, self.delivery.retry, stop=stop)
         except InvitationError as exc:
-            self._audit(actor, request, "failed", link_id=link.id, detail=str(exc))
+            self.audit_attempt(actor, request, "failed", link_id=link.id, detail=str(exc))
             raise
         mark_delivered(self.engine, link.id)
-        self._audit(actor, request, "sent", link_id=link.id)
+        self.audit_attempt(actor, request, "sent", link_id=link.id)
         return delivered
 
     def _invitation(
@@ -345,7 +345,7 @@ class VideoPusher:
             raise PushRejected(f"unknown story '{story}'", "story")
         return poster_png(poster_spec(self.library, story, first_name_of(record)))
 
-    def _audit(
+    def audit_attempt(
         self,
         actor: Actor,
         request: PushRequest,
