@@ -20,6 +20,7 @@ GROUPS: dict[str, str] = {
     "moviepy": "smartvideo.bench.render:run_moviepy",
     "click": "smartvideo.bench.click:run",
     "analytics": "smartvideo.bench.analytics:run",
+    "campaign": "smartvideo.bench.campaign:run",
 }
 
 
