@@ -13,6 +13,14 @@ class MissingContact(InvitationError):
     """The record has no email address (email) or phone number (sms)."""
 
 
+class InvalidContact(MissingContact):
+    """The address or number on file is not one (its value is kept to show it)."""
+
+    def __init__(self, reason: str, value: str):
+        super().__init__(reason)
+        self.value = value
+
+
 class SmsTooLong(InvitationError):
     """The SMS does not fit one message even in its compact form."""
 
