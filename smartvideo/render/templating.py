@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, pass_context
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -133,12 +133,18 @@ def check_syntax(source: str, where: Where, expression: bool = False) -> None:
         raise where.error(f"template syntax error: {exc.message}", (exc.lineno or 1) - 1) from None
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str) -> Template:
+    """A scene text compiled once: a campaign plans the same texts for every customer."""
+    return environment().from_string(source)
+
+
 def render_text(source: str, context: Mapping[str, Any], where: Where) -> str:
     """Render one scene text with customer data; missing or hostile data is a TemplateDataError."""
     if "{" not in source:
         return source
     try:
-        template = environment().from_string(source)
+        template = _compiled(source)
     except TemplateSyntaxError as exc:
         raise where.error(f"template syntax error: {exc.message}", (exc.lineno or 1) - 1) from None
     try:
