@@ -65,7 +65,8 @@ class CampaignOptions:
     device: str | None = None
     resend: tuple[str, ...] = ()  # customer ids, or ("all",)
     yes: bool = False  # --resend without asking (the plan is still printed)
-    concurrency: int = 8
+    concurrency: int = 8  # sending threads (per process)
+    processes: int | None = None  # sending processes; None: all cores for 1,000 or more
     quiet: bool = False
 
 
@@ -142,11 +143,166 @@ def graceful_interrupt(stop: threading.Event, on_first: Callable[[], None]) -> I
             signal.signal(sig, old)
 
 
+class CampaignSender:
+    """Checks, links and invites customers on a pool of threads, storing each one's state.
+
+    A run uses one; with several sending processes each has its own (`send_shard`).
+    """
+
+    def __init__(self, config: Any, options: CampaignOptions, actor_name: str, stop: Any, renders: Any = None):
+        from smartvideo.agents.push import Actor, pusher_for
+        from smartvideo.jobs.lifecycle import RenderJobs
+
+        self.options = options
+        self.renders = renders if renders is not None else RenderJobs.from_config(config)
+        self.engine = self.renders.engine
+        self.pusher = pusher_for(config, self.engine, self.renders.renderer, start_render=self.renders.start)
+        self.actor = Actor(name=actor_name, source="campaign")
+        self.stop = stop  # a threading.Event, or a multiprocessing one in a sending process
+        self._local = threading.local()
+        self._senders: list[Any] = []
+        self._senders_lock = threading.Lock()
+
+    def outcomes(
+        self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]
+    ) -> Iterator[Outcome]:
+        """Each customer's outcome as it is done; after stop is set, only those in flight."""
+        with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="campaign-send") as pool:
+            pending: set[Future[Outcome]] = set()
+            queue = iter(todo)
+            window = self.options.concurrency * 4  # a short queue, so Ctrl-C stops quickly
+            while True:
+                while not self.stop.is_set() and len(pending) < window:
+                    entry = next(queue, None)
+                    if entry is None:
+                        break
+                    pending.add(pool.submit(self.one, entry, states[entry.customer_id], entry.customer_id in resend))
+                if not pending:
+                    break
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    outcome = future.result()
+                    if outcome.state != "untouched":
+                        yield outcome
+
+    def _senders_for_thread(self) -> tuple[Any, Any]:
+        """This thread's email and SMS senders; an SMTP connection stays open for the run."""
+        senders = getattr(self._local, "senders", None)
+        if senders is None:
+            delivery = self.pusher.delivery
+            email = delivery.email_sender() if self.options.channel == "email" else None
+            if email is not None and hasattr(email, "connection"):
+                email = email.connection()
+                with self._senders_lock:
+                    self._senders.append(email)
+            sms = delivery.sms_sender() if self.options.channel == "sms" else None
+            senders = self._local.senders = (email, sms)
+        return senders
+
+    def close(self) -> None:
+        with self._senders_lock:
+            for sender in self._senders:
+                sender.close()
+            self._senders.clear()
+
+    def one(self, entry: Entry, before: store.CustomerState, resend: bool) -> Outcome:
+        """Check, link, invite one customer and store each step; never raises for a customer."""
+        from smartvideo.agents.errors import PushRejected
+        from smartvideo.agents.push import PushRequest, mask_contact
+        from smartvideo.errors import LinkError
+        from smartvideo.invitations.delivery_queue import DeliveryGaveUp
+        from smartvideo.invitations.errors import InvitationError
+        from smartvideo.links import link_by_id
+
+        if self.stop.is_set():
+            return Outcome(entry.customer_id, "untouched")
+        name, cid = self.options.name, entry.customer_id
+        request = PushRequest(
+            customer_id=cid,
+            story=self.options.story,
+            channel=self.options.channel,
+            prerender=self.options.prerender,
+            variant=self.options.variant,
+            device=self.options.device,
+            contact_record=entry.record,
+            campaign=name,
+        )
+        try:
+            try:
+                record = self.pusher.check(request)
+            except PushRejected as exc:
+                self.pusher.audit_attempt(self.actor, request, "rejected", detail=exc.reason)
+                store.set_state(self.engine, name, cid, "skipped", reason=exc.reason)
+                return Outcome(cid, "skipped", exc.reason)
+            link = None
+            if before.link_id:
+                try:
+                    link = link_by_id(self.engine, self.pusher.secret, before.link_id)
+                except LinkError:
+                    link = None  # expired or removed: a new link
+            if link is None:
+                link = self.pusher.make_link(self.actor, request)
+            render = self.pusher.prerender(request, link)
+            render_state = str(render.get("status", "queued")) if render else before.render
+            if request.channel == "none":
+                self.pusher.audit_attempt(self.actor, request, "sent", link_id=link.id)
+                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None)
+                return Outcome(cid, "created")
+            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state)
+            email, sms = self._senders_for_thread()
+            try:
+                delivered = self.pusher.invite(
+                    self.actor, request, record, link, email_sender=email, sms_sender=sms, stop=self.stop
+                )
+            except DeliveryGaveUp as exc:
+                store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
+                return Outcome(cid, "failed", exc.reason, transient=exc.transient)
+            except InvitationError as exc:
+                store.set_state(self.engine, name, cid, "failed", reason=str(exc))
+                return Outcome(cid, "failed", str(exc))
+            store.set_state(
+                self.engine,
+                name,
+                cid,
+                "sent",
+                attempts_added=delivered.attempts,
+                sent=True,
+                delivered_to=mask_contact(delivered.receipt.to),
+                reason="resent" if resend else None,
+            )
+            return Outcome(cid, "sent")
+        except Exception as exc:  # noqa: BLE001 - one broken record must not end a run of thousands
+            reason = f"unexpected error ({type(exc).__name__}: {exc})"
+            store.set_state(self.engine, name, cid, "failed", reason=reason)
+            return Outcome(cid, "failed", reason)
+
+
+def send_shard(
+    config: Any,
+    options: CampaignOptions,
+    actor_name: str,
+    todo: list[Entry],
+    states: Mapping[str, store.CustomerState],
+    resend: set[str],
+    stop: Any,
+    results: Any,
+) -> None:
+    """A sending process: its share of the customers, each outcome put on results, then None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the run decides
+    sender = CampaignSender(config, options, actor_name, stop)
+    try:
+        for outcome in sender.outcomes(todo, states, resend):
+            results.put(outcome)
+    finally:
+        sender.close()
+        sender.renders.close()
+        results.put(None)
+
+
 class CampaignRun:
     """One run of a campaign; `run()` returns the exit code."""
 
     def __init__(self, config: Any, options: CampaignOptions, console: Any, actor_name: str):
-        from smartvideo.agents.push import Actor, pusher_for
         from smartvideo.jobs.lifecycle import RenderJobs
 
         self.config = config
@@ -158,13 +314,11 @@ class CampaignRun:
         if options.story not in library.stories:
             known = ", ".join(sorted(library.stories))
             raise SmartVideoError(f"unknown story '{options.story}' (known: {known})")
-        self.pusher = pusher_for(config, self.engine, self.renders.renderer, start_render=self.renders.start)
-        self.actor = Actor(name=actor_name, source="campaign")
         self.stop = threading.Event()
+        self.sender = CampaignSender(config, options, actor_name, self.stop, self.renders)
+        self.pusher = self.sender.pusher
+        self.actor = self.sender.actor
         self.owner = store.lock_owner()
-        self._local = threading.local()
-        self._senders: list[Any] = []
-        self._senders_lock = threading.Lock()
 
     # ---- the run ----------------------------------------------------------------------------------
 
@@ -200,7 +354,7 @@ class CampaignRun:
             return self._run_locked(campaign, new, entries, fingerprint, out, started)
         finally:
             self.stop.set()  # also ends the heartbeat
-            self._close_senders()
+            self.sender.close()
             store.release_lock(self.engine, options.name, self.owner)
             self.renders.close()
 
@@ -332,133 +486,97 @@ class CampaignRun:
         with (
             Progress(*columns, console=self.console, transient=False, disable=self.options.quiet) as progress,
             graceful_interrupt(self.stop, on_interrupt),
-            ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="campaign-send") as pool,
         ):
             task = progress.add_task(f"campaign {self.options.name}", total=len(todo))
-            pending: set[Future[Outcome]] = set()
-            queue = iter(todo)
-            window = self.options.concurrency * 4  # a short queue, so Ctrl-C stops quickly
-            while True:
-                while not self.stop.is_set() and len(pending) < window:
-                    entry = next(queue, None)
-                    if entry is None:
-                        break
-                    pending.add(pool.submit(self._one, entry, states[entry.customer_id], entry.customer_id in resend))
-                if not pending:
-                    break
-                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    outcome = future.result()
-                    if outcome.state == "untouched":
-                        continue
-                    report.counts[outcome.state] += 1
-                    progress.advance(task)
-                    if outcome.state in ("skipped", "failed"):
-                        what = "skipped" if outcome.state == "skipped" else "not delivered"
-                        entry_row = states[outcome.customer_id].row
-                        progress.console.print(
-                            f"[yellow]{what}[/] record {entry_row} ({outcome.customer_id}): {_escape(outcome.reason)}"
-                        )
-                    failures_in_a_row = failures_in_a_row + 1 if outcome.transient else 0
-                    if failures_in_a_row >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
-                        report.stop_reason = (
-                            f"{failures_in_a_row} deliveries in a row failed ({outcome.reason}); "
-                            "stopped so the rest stay pending. Run the campaign again when the "
-                            "server is back."
-                        )
-                        self.stop.set()
+            for outcome in self._outcomes(todo, states, resend):
+                report.counts[outcome.state] += 1
+                progress.advance(task)
+                if outcome.state in ("skipped", "failed"):
+                    what = "skipped" if outcome.state == "skipped" else "not delivered"
+                    entry_row = states[outcome.customer_id].row
+                    progress.console.print(
+                        f"[yellow]{what}[/] record {entry_row} ({outcome.customer_id}): {_escape(outcome.reason)}"
+                    )
+                failures_in_a_row = failures_in_a_row + 1 if outcome.transient else 0
+                if failures_in_a_row >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
+                    report.stop_reason = (
+                        f"{failures_in_a_row} deliveries in a row failed ({outcome.reason}); "
+                        "stopped so the rest stay pending. Run the campaign again when the "
+                        "server is back."
+                    )
+                    self.stop.set()
         return report
 
-    def _senders_for_thread(self) -> tuple[Any, Any]:
-        """This thread's email and SMS senders; an SMTP connection stays open for the run."""
-        senders = getattr(self._local, "senders", None)
-        if senders is None:
-            delivery = self.pusher.delivery
-            email = delivery.email_sender() if self.options.channel == "email" else None
-            if email is not None and hasattr(email, "connection"):
-                email = email.connection()
-                with self._senders_lock:
-                    self._senders.append(email)
-            sms = delivery.sms_sender() if self.options.channel == "sms" else None
-            senders = self._local.senders = (email, sms)
-        return senders
+    def _outcomes(
+        self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]
+    ) -> Iterator[Outcome]:
+        processes = self.options.processes
+        if processes is None:  # a large campaign uses every core; a small one is not worth it
+            embedded_renders = self.options.prerender and self.renders.mode == "embedded"
+            processes = 1 if embedded_renders or len(todo) < 1000 else min(4, os.cpu_count() or 1)
+        if processes <= 1:
+            return self.sender.outcomes(todo, states, resend)
+        return self._sharded_outcomes(todo, states, resend, processes)
 
-    def _close_senders(self) -> None:
-        with self._senders_lock:
-            for sender in self._senders:
-                sender.close()
-            self._senders.clear()
+    def _sharded_outcomes(
+        self,
+        todo: list[Entry],
+        states: Mapping[str, store.CustomerState],
+        resend: set[str],
+        processes: int,
+    ) -> Iterator[Outcome]:
+        """The customers dealt over sending processes (Python runs one thread at a time per
+        process: checks, posters and MIME are CPU work). This process keeps the lock, the
+        progress and the decision to stop; each customer's state is still stored as it changes."""
+        import multiprocessing
+        import queue as queues
 
-    def _one(self, entry: Entry, before: store.CustomerState, resend: bool) -> Outcome:
-        """Check, link, invite one customer and store each step; never raises for a customer."""
-        from smartvideo.agents.errors import PushRejected
-        from smartvideo.agents.push import PushRequest, mask_contact
-        from smartvideo.errors import LinkError
-        from smartvideo.invitations.delivery_queue import DeliveryGaveUp
-        from smartvideo.invitations.errors import InvitationError
-        from smartvideo.links import link_by_id
-
-        if self.stop.is_set():
-            return Outcome(entry.customer_id, "untouched")
-        name, cid = self.options.name, entry.customer_id
-        request = PushRequest(
-            customer_id=cid,
-            story=self.options.story,
-            channel=self.options.channel,
-            prerender=self.options.prerender,
-            variant=self.options.variant,
-            device=self.options.device,
-            contact_record=entry.record,
-            campaign=name,
-        )
-        try:
-            try:
-                record = self.pusher.check(request)
-            except PushRejected as exc:
-                self.pusher.audit_attempt(self.actor, request, "rejected", detail=exc.reason)
-                store.set_state(self.engine, name, cid, "skipped", reason=exc.reason)
-                return Outcome(cid, "skipped", exc.reason)
-            link = None
-            if before.link_id:
-                try:
-                    link = link_by_id(self.engine, self.pusher.secret, before.link_id)
-                except LinkError:
-                    link = None  # expired or removed: a new link
-            if link is None:
-                link = self.pusher.make_link(self.actor, request)
-            render = self.pusher.prerender(request, link)
-            render_state = str(render.get("status", "queued")) if render else before.render
-            if request.channel == "none":
-                self.pusher.audit_attempt(self.actor, request, "sent", link_id=link.id)
-                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None)
-                return Outcome(cid, "created")
-            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state)
-            email, sms = self._senders_for_thread()
-            try:
-                delivered = self.pusher.invite(
-                    self.actor, request, record, link, email_sender=email, sms_sender=sms, stop=self.stop
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked SQL connections
+        stop = ctx.Event()
+        results: Any = ctx.Queue()
+        workers = []
+        for n in range(processes):
+            shard = todo[n::processes]
+            workers.append(
+                ctx.Process(
+                    target=send_shard,
+                    args=(
+                        self.config,
+                        self.options,
+                        self.actor.name,
+                        shard,
+                        {e.customer_id: states[e.customer_id] for e in shard},
+                        {e.customer_id for e in shard} & resend,
+                        stop,
+                        results,
+                    ),
+                    name=f"campaign-send-{n + 1}",
+                    daemon=True,
                 )
-            except DeliveryGaveUp as exc:
-                store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
-                return Outcome(cid, "failed", exc.reason, transient=exc.transient)
-            except InvitationError as exc:
-                store.set_state(self.engine, name, cid, "failed", reason=str(exc))
-                return Outcome(cid, "failed", str(exc))
-            store.set_state(
-                self.engine,
-                name,
-                cid,
-                "sent",
-                attempts_added=delivered.attempts,
-                sent=True,
-                delivered_to=mask_contact(delivered.receipt.to),
-                reason="resent" if resend else None,
             )
-            return Outcome(cid, "sent")
-        except Exception as exc:  # noqa: BLE001 - one broken record must not end a run of thousands
-            reason = f"unexpected error ({type(exc).__name__}: {exc})"
-            store.set_state(self.engine, name, cid, "failed", reason=reason)
-            return Outcome(cid, "failed", reason)
+        for worker in workers:
+            worker.start()
+        done = 0
+        try:
+            while done < len(workers):
+                if self.stop.is_set():
+                    stop.set()
+                try:
+                    item = results.get(timeout=0.5)
+                except queues.Empty:
+                    if not any(w.is_alive() for w in workers):
+                        break  # a worker died without saying so: its customers stay pending
+                    continue
+                if item is None:
+                    done += 1
+                else:
+                    yield item
+            for worker in workers:
+                worker.join()
+        finally:
+            for worker in workers:
+                if worker.is_alive():  # a second Ctrl-C: stop now (see the module docstring)
+                    worker.terminate()
 
     # ---- after sending ----------------------------------------------------------------------------
 
@@ -513,9 +631,7 @@ class CampaignRun:
             who = f" ({e.customer_id})" if e.customer_id else ""
             self.console.print(f"[yellow]skipped[/] record {e.row}{who}: {e.skip_reason}")
         counts["skipped"] += len(early)
-        this_run = ", ".join(
-            f"{counts[k]} {k}" for k in ("sent", "created", "failed", "skipped") if counts[k]
-        )
+        this_run = ", ".join(f"{counts[k]} {k}" for k in ("sent", "created", "failed", "skipped") if counts[k])
         total = store.state_counts(self.engine, self.options.name)
         seconds = time.perf_counter() - started
         self.console.print(

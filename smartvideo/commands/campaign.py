@@ -65,6 +65,7 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         resend=resend,
         yes=args.yes,
         concurrency=args.concurrency,
+        processes=args.processes,
         quiet=args.quiet,
     )
     run = CampaignRun(_config(args), options, _console(), actor_name=f"campaign:{_user()}")
@@ -152,6 +153,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--yes", action="store_true", help="do not ask before --resend")
     p.add_argument("--concurrency", type=int, default=8, help="invitations sent at once (default: %(default)s)")
+    p.add_argument(
+        "--processes",
+        type=int,
+        help="sending processes (default: one per core from 1,000 customers to do, else one)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_campaign)
     actions = p.add_subparsers(dest="campaign_action", metavar="{status,list}")

@@ -190,6 +190,7 @@ def cli_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
         env=env,
+        start_new_session=True,  # its own process group, which a Ctrl-C reaches as a whole
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -204,15 +205,17 @@ def wait_for(condition: Any, seconds: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
 def test_ctrl_c_leaves_a_consistent_state_and_the_rerun_invites_everyone_once(
-    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    base: Path, tmp_path: Path, processes: str
 ) -> None:
     data, out = customers_file(tmp_path, CUSTOMERS), tmp_path / "links.csv"
     with SmtpSink(delay=0.05) as sink:  # a slow server: the interrupt lands mid-campaign
         env = {**os.environ, "SMARTVIDEO_SMTP_URL": sink.url}
-        run = cli_process([*campaign(data, out), "--concurrency", "2"], env)
+        args = [*campaign(data, out), "--concurrency", "2", "--processes", processes]
+        run = cli_process(args, env)
         wait_for(lambda: len(sink.recipients) >= 5 or run.poll() is not None, 120)
-        run.send_signal(signal.SIGINT)
+        os.killpg(run.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the whole process group
         _, err = run.communicate(timeout=120)
         assert run.returncode == 130, err
         assert "interrupted: the state is saved" in err and "Traceback" not in err
