@@ -308,7 +308,7 @@ class VideoPusher:
         url = link_url(self.public_url, link.token)
         try:
             invitation = self._invitation(request, record, link, url)
-            if request.channel == "email":
+            if isinstance(invitation, EmailInvitation):
                 sender = email_sender or self.delivery.email_sender()
                 send: Callable[[], Receipt] = lambda: sender.send_email(invitation)  # noqa: E731
             else:
