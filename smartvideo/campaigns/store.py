@@ -341,24 +341,25 @@ def add_customers(engine: Engine, name: str, rows: Iterable[tuple[str, int]]) ->
     return len(new)
 
 
+def _customer(r: Any) -> CustomerState:
+    return CustomerState(
+        customer_id=r.customer_id,
+        row=r.row,
+        state=r.state,
+        link_id=r.link_id,
+        attempts=r.attempts,
+        sends=r.sends,
+        delivered_to=r.delivered_to,
+        render=r.render,
+        reason=r.reason,
+    )
+
+
 def customer_states(engine: Engine, name: str) -> dict[str, CustomerState]:
     table = campaign_customers_table
     with engine.connect() as conn:
         rows = conn.execute(select(table).where(table.c.campaign == name)).all()
-    return {
-        r.customer_id: CustomerState(
-            customer_id=r.customer_id,
-            row=r.row,
-            state=r.state,
-            link_id=r.link_id,
-            attempts=r.attempts,
-            sends=r.sends,
-            delivered_to=r.delivered_to,
-            render=r.render,
-            reason=r.reason,
-        )
-        for r in rows
-    }
+    return {r.customer_id: _customer(r) for r in rows}
 
 
 def set_state(
@@ -423,17 +424,4 @@ def customers_in(engine: Engine, name: str, states: Iterable[str], limit: int) -
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [
-        CustomerState(
-            customer_id=r.customer_id,
-            row=r.row,
-            state=r.state,
-            link_id=r.link_id,
-            attempts=r.attempts,
-            sends=r.sends,
-            delivered_to=r.delivered_to,
-            render=r.render,
-            reason=r.reason,
-        )
-        for r in rows
-    ]
+    return [_customer(r) for r in rows]

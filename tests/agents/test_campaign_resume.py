@@ -4,7 +4,6 @@ SMTP server (aiosmtpd), with the CLI run in-process or as a real subprocess."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agents_support import PUBLIC_URL, SECRET, free_port
+from agents_support import PUBLIC_URL, SECRET, free_port, read_csv
 
 from smartvideo.bench.campaign import SmtpSink, customer_base
 from smartvideo.cli import main
@@ -61,11 +60,6 @@ def campaign(data: Path, out: Path, *extra: str) -> list[str]:
         "-q",
         *extra,
     ]
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def test_a_rerun_sends_nobody_twice_and_keeps_every_link(
