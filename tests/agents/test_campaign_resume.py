@@ -229,16 +229,19 @@ def test_ctrl_c_leaves_a_consistent_state_and_the_rerun_invites_everyone_once(
     assert [r["status"] for r in read_csv(out)] == ["sent"] * CUSTOMERS
 
 
-def test_two_runs_started_together_send_each_invitation_once(
+def test_a_second_run_while_the_first_is_sending_stops_without_sending(
     base: Path, tmp_path: Path
 ) -> None:
     data, out = customers_file(tmp_path, 12), tmp_path / "links.csv"
-    assert main(["campaign", "list"]) == 0  # the database exists: the race is for the lock
-    with SmtpSink(delay=0.05) as sink:
+    with SmtpSink(delay=1.0) as sink:  # 12 customers one at a time: the first run takes 12 s+
         env = {**os.environ, "SMARTVIDEO_SMTP_URL": sink.url}
-        runs = [cli_process(campaign(data, out), env) for _ in range(2)]
-        results = [(r.wait(timeout=300), r.communicate()[1]) for r in runs]
-    codes = sorted(code for code, _ in results)
-    assert codes == [0, 1], results
-    assert any("is being run by another process" in err for _, err in results), results
+        first = cli_process([*campaign(data, out), "--concurrency", "1"], env)
+        wait_for(lambda: len(sink.recipients) >= 1 or first.poll() is not None, 120)
+        second = cli_process(campaign(data, out), env)
+        _, second_err = second.communicate(timeout=120)
+        still_running = first.poll() is None
+        _, first_err = first.communicate(timeout=300)
+    assert still_running and second.returncode == 1, second_err
+    assert "is being run by another process" in second_err
+    assert first.returncode == 0, first_err
     assert Counter(sink.recipients) == {f"customer{n}@example.com": 1 for n in range(1, 13)}
