@@ -78,6 +78,15 @@ def test_a_rerun_sends_nobody_twice_and_keeps_every_link(
     assert all(r["status"] == "sent" and r["url"].startswith(PUBLIC_URL) for r in first)
 
 
+def test_a_sending_thread_reuses_its_smtp_connection(
+    base: Path, tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTVIDEO_SMTP_URL", smtp_server.url)
+    data, out = customers_file(tmp_path, 5), tmp_path / "links.csv"
+    assert main([*campaign(data, out), "--concurrency", "1"]) == 0
+    assert len(smtp_server.peers) == 5 and len(set(smtp_server.peers)) == 1
+
+
 def test_customers_added_to_the_file_are_the_only_ones_sent_next_time(
     base: Path, tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
