@@ -389,6 +389,11 @@ class CampaignRun:
             links_csv=str(out.resolve()),
         )
         states = store.customer_states(self.engine, options.name)
+        in_file = {e.customer_id for e in customers}
+        for cid, state in states.items():
+            if cid not in in_file and state.state not in (*store.DONE, "skipped"):
+                # Taken out of the file since an earlier run: not invited now, and said so.
+                store.set_state(self.engine, options.name, cid, "skipped", reason="no longer in the data file")
         resend = self._resend_set(states, customers)
         todo = [e for e in customers if states[e.customer_id].state not in store.DONE or e.customer_id in resend]
         self._say_what_happens(campaign, new, states, customers, todo, resend, added, fingerprint)

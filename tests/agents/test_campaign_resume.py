@@ -101,6 +101,21 @@ def test_customers_added_to_the_file_are_the_only_ones_sent_next_time(
     assert [r["status"] for r in read_csv(out)] == ["sent"] * 5
 
 
+def test_customers_taken_out_of_the_file_are_not_left_pending(
+    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("SMARTVIDEO_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody there
+    monkeypatch.setenv("SMARTVIDEO_DELIVERY_ATTEMPTS", "1")
+    out = tmp_path / "links.csv"
+    main(campaign(customers_file(tmp_path, 3), out))
+    main(campaign(customers_file(tmp_path, 2), out))
+    capsys.readouterr()
+    main(["campaign", "status", "spring"])
+    status = capsys.readouterr().out
+    assert "0 sent, 0 pending, 2 failed, 1 skipped" in status
+    assert "record 3 (B000003): no longer in the data file" in status
+
+
 def test_failed_deliveries_show_in_status_and_the_next_run_sends_them(
     base: Path, tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
