@@ -3,8 +3,8 @@
 A content root like the bundled one, whose customer file holds N customers (`--customers`,
 default 2,000) made from the sample ones with their own ids, first names and addresses, gets a
 campaign by email: checks, link, poster, message, SMTP, audit and state rows for each. Figures:
-wall-clock invitations per second, CPU-milliseconds per invitation (this process, so the SMTP
-sink in its own thread counts too), and the cost of one personal poster drawn without the cache.
+wall-clock invitations per second, CPU-milliseconds per invitation (this process and its sending
+processes, the SMTP server's thread left out), and one personal poster drawn without the cache.
 """
 
 from __future__ import annotations
@@ -89,6 +89,18 @@ class SmtpSink:
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
 
+    def cpu_seconds(self) -> float:
+        """CPU time of the server's thread (Linux), so a figure can leave the server out."""
+        import os
+
+        thread = getattr(self.controller, "_thread", None)
+        tid = getattr(thread, "native_id", None)
+        try:
+            fields = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def _cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -132,9 +144,10 @@ def run(args: argparse.Namespace, results: dict[str, float]) -> list[dict[str, A
             )
             console = Console(stderr=True, quiet=True)
             load_before = _load()
-            cpu0, wall0 = _cpu_seconds(), time.perf_counter()
+            cpu0, wall0, server0 = _cpu_seconds(), time.perf_counter(), sink.cpu_seconds()
             code = CampaignRun(config, options, console, actor_name="campaign:bench").run()
             wall, cpu = time.perf_counter() - wall0, _cpu_seconds() - cpu0
+            server = sink.cpu_seconds() - server0
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -151,9 +164,11 @@ def run(args: argparse.Namespace, results: dict[str, float]) -> list[dict[str, A
             "load_1min_after": _load(),
         }
         figures.append(emit("campaign_invitations_per_s", [delivered / wall], "1/s", **extra))
-        figures.append(
-            emit("campaign_cpu_ms_per_invitation", [cpu * 1000 / max(1, delivered)], "ms", **extra)
-        )
+        # This process and its sending processes, less the SMTP server's thread (a real one is
+        # elsewhere); process start-up included.
+        per = (cpu - server) * 1000 / max(1, delivered)
+        extra["smtp_server_cpu_ms_per_invitation"] = round(server * 1000 / max(1, delivered), 2)
+        figures.append(emit("campaign_cpu_ms_per_invitation", [per], "ms", **extra))
         from smartvideo.render.scene_loader import load_library
 
         library = load_library(root)
