@@ -269,3 +269,8 @@ def test_a_second_run_while_the_first_is_sending_stops_without_sending(
     assert "is being run by another process" in second_err
     assert first.returncode == 0, first_err
     assert Counter(sink.recipients) == {f"customer{n}@example.com": 1 for n in range(1, 13)}
+
+
+def test_status_of_an_unknown_campaign_is_one_clear_error(base: Path, capsys: Any) -> None:
+    assert main(["campaign", "status", "nope"]) == 1
+    assert "no campaign named 'nope'" in capsys.readouterr().err
