@@ -12,7 +12,7 @@ from pathlib import Path
 from smartvideo.errors import SceneError, SmartVideoError, ValidationFailed
 
 # Modules in smartvideo.commands that add their own sub-commands (see smartvideo/commands/__init__.py).
-COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report"]
+COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report", "check_data", "db"]
 
 DEMO_STORY = "first_bill"
 DEMO_CUSTOMER = "C1001"
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run the benchmarks; prints JSON lines")
     bench.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
     bench.add_argument("--customers", type=int, default=2000, help="customers in the campaign benchmark")
-    bench.add_argument("--only", help="comma-separated figure groups: render,moviepy,click,analytics")
+    bench.add_argument("--only", help="comma-separated figure groups: render,moviepy,click,analytics,browser,campaign")
     bench.set_defaults(func=cmd_bench)
 
     import importlib

@@ -41,7 +41,10 @@ class AppConfig:
     retention_days: float = 30.0  # rendered videos hold personal data: deleted after this
     render_time_limit: int = 300  # hard limit per render job (seconds)
     analyst_key: str = ""  # key for /reports (header X-Analyst-Key or login)
+    analytics_webhook_url: str = ""  # each finished or abandoned view is POSTed here (signed)
+    analytics_webhook_secret: str = ""  # HMAC key of the webhook's X-SmartVideo-Signature
     x264_preset: str = "ultrafast"
+    frame_ancestors: str = "'self'"  # CSP sources allowed to embed the pages ("'none'", "https://portal.example")
 
     @property
     def production(self) -> bool:
@@ -104,6 +107,9 @@ def load_config(file: str | Path | None = None, overrides: dict[str, Any] | None
     config = AppConfig(**{k: _coerce(k, v) for k, v in values.items() if v is not None or k == "content_root"})
     if config.env not in ("development", "production"):
         raise ConfigError(f"SMARTVIDEO_ENV must be development or production, not {config.env!r}")
+    if config.analytics_webhook_url and not config.analytics_webhook_secret:
+        raise ConfigError("SMARTVIDEO_ANALYTICS_WEBHOOK_SECRET must be set with SMARTVIDEO_ANALYTICS_WEBHOOK_URL "
+                          "(the receiver checks the signature)")
     return ensure_secret(config)
 
 

@@ -2,7 +2,8 @@
 
 `CustomerSource` is the interface a CRM or billing system implements; file sources (JSON, CSV,
 YAML) ship here. Records are nested dicts with an `id`; CSV columns use dotted names
-(`bill.total`, `bill.lines.0.name`) to build the same nesting.
+(`bill.total`, `bill.lines.0.name`) to build the same nesting. Values are not typed here: CSV
+cells stay text and the story's data contract converts every field by its declared type.
 """
 
 from __future__ import annotations
@@ -27,16 +28,10 @@ class CustomerSource(Protocol):
     def ids(self) -> Iterator[str]: ...
 
 
-def _number_or_text(value: str) -> Any:
-    text = value.strip()
-    if text == "":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), value)
+def _cell(value: str) -> str | None:
+    # Never guessed: '+31612345678', '0612345678', 'Nan' and 'True' stay text; the story's data
+    # contract reads each field by its declared type (render/contract.py). Blank is missing.
+    return value if value.strip() else None
 
 
 def _nest(flat: Mapping[str, str]) -> dict[str, Any]:
@@ -58,7 +53,7 @@ def _nest(flat: Mapping[str, str]) -> dict[str, Any]:
             else:
                 node = node.setdefault(key, [] if nxt.isdigit() else {})
         last = parts[-1]
-        value = _number_or_text(raw) if isinstance(raw, str) else raw
+        value = _cell(raw) if isinstance(raw, str) else raw
         if isinstance(node, list):
             index = int(last)
             while len(node) <= index:

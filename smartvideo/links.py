@@ -109,7 +109,8 @@ def create_link(engine: Engine, secret: str, story: str, customer_id: str, ttl: 
 
 
 def mark_delivered(engine: Engine, link_id: str, when: dt.datetime | None = None) -> None:
-    """Record when the link's invitation was delivered; the first delivery counts."""
+    """Record that the invitation carrying this link was delivered (the funnel's `delivered`);
+    the first delivery counts, a repeated one changes nothing."""
     with engine.begin() as conn:
         conn.execute(update(links_table).where(links_table.c.id == link_id, links_table.c.delivered_at.is_(None))
                      .values(delivered_at=when or dt.datetime.now(dt.UTC)))

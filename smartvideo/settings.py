@@ -46,6 +46,7 @@ class RenderSettings:
     work_dir: Path  # personalized segments and audio (personal data: retention applies)
     preset: str = "ultrafast"  # x264 preset (tuned in scene_encoder.X264_PARAMS)
     parallel: int = 2  # scene encodes at once
+    video_encoder: str = "auto"  # auto (h264_nvenc where it works, else libx264) | libx264 | h264_nvenc
 
     @classmethod
     def from_env(cls, root: str | Path | None = None, cache_dir: str | Path | None = None) -> RenderSettings:
@@ -58,4 +59,5 @@ class RenderSettings:
             work_dir=data_dir / "segments",
             preset=os.environ.get("SMARTVIDEO_X264_PRESET", "ultrafast"),
             parallel=int(os.environ.get("SMARTVIDEO_PARALLEL", "2")),
+            video_encoder=os.environ.get("SMARTVIDEO_VIDEO_ENCODER", "auto"),
         )

@@ -34,12 +34,11 @@ def test_render_mistakes_are_clear(tmp_path, args, message):
     assert not (tmp_path / "x.mp4").exists()
 
 
-def test_empty_customer_field_names_field_and_scene_line(tmp_path):
+def test_empty_customer_field_names_record_and_field_in_one_line(tmp_path):
     data = tmp_path / "c.csv"
     data.write_text("id,customer.first_name,bill.total\nC5,,12\n")
     result = smartvideo("render", "--story", "first_bill", "--customer", "C5", "--data", str(data),
                         "--out", str(tmp_path / "x.mp4"))
     assert result.returncode == 1
-    assert "scenes/bill_total.yaml:" in result.stderr
-    assert "field 'customer.first_name' is empty" in result.stderr
+    assert "error: customer C5: customer.first_name: expected name, got nothing" in result.stderr
     assert "Traceback" not in result.stderr

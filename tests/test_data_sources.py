@@ -6,13 +6,22 @@ from smartvideo.data_sources import FileCustomerSource, parse_location
 from smartvideo.errors import DataSourceError, UnknownCustomer
 
 
-def test_csv_dotted_columns_nest_and_type(tmp_path):
+def test_csv_dotted_columns_nest_and_stay_text(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("id,customer.first_name,bill.total,bill.lines.0.name,bill.lines.0.amount,bill.roaming\n"
                     "C1,Anna,135.20,Roaming,38.4,true\n")
     record = FileCustomerSource(path).get("C1")
     assert record["customer"] == {"first_name": "Anna"}
-    assert record["bill"] == {"total": 135.2, "lines": [{"name": "Roaming", "amount": 38.4}], "roaming": True}
+    assert record["bill"] == {"total": "135.20", "lines": [{"name": "Roaming", "amount": "38.4"}], "roaming": "true"}
+
+
+def test_csv_cells_are_never_guessed(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,customer.phone,customer.mobile,customer.first_name,customer.nickname,customer.note\n"
+                    "C1,+31612345678,0612345678,Nan,True,\n")
+    customer = FileCustomerSource(path).get("C1")["customer"]
+    assert customer == {"phone": "+31612345678", "mobile": "0612345678", "first_name": "Nan", "nickname": "True",
+                        "note": None}
 
 
 def test_yaml_mapping_of_id_to_record(tmp_path):

@@ -120,7 +120,7 @@ def test_missing_required_field_is_an_error_naming_it(lib, customers):
 
 def test_null_required_field_is_an_error(lib, customers):
     record = {**customers.get("C1001"), "customer": {**customers.get("C1001")["customer"], "first_name": None}}
-    with pytest.raises(TemplateDataError, match="empty"):
+    with pytest.raises(TemplateDataError, match="customer C1001: customer.first_name: expected name, got nothing"):
         plan(lib, record)
 
 

@@ -76,7 +76,7 @@ def test_field_missing_from_the_sample_data(root):
     msgs = messages(root)
     assert msgs, "a field the sample lacks must be reported"
     assert all(m.startswith(f"scenes/bill_breakdown.yaml:{line_of(scene, 'grand_total')}:") for m in msgs)
-    assert "missing field 'bill.grand_total'" in msgs[0]
+    assert "'bill.grand_total' is not declared in the data contract of story 'first_bill'" in msgs[0]
 
 
 def test_unknown_scene_in_story(root):
@@ -109,3 +109,34 @@ def test_cli_exit_codes_and_output(root):
     assert bad.returncode == 1
     assert bad.stdout.startswith("scenes/bill_intro.yaml:")
     assert "Traceback" not in bad.stderr
+
+
+def test_template_reference_missing_from_the_contract_is_reported_at_the_template(root):
+    story = root / "scenes" / "stories" / "first_bill.yaml"
+    edit(story, "  bill.due_date: date\n", "")
+    scene = root / "scenes" / "bill_total.yaml"
+    assert messages(root) == [
+        f"scenes/bill_total.yaml:{line_of(scene, 'Due on')}: 'bill.due_date' is not declared in the data "
+        f"contract of story 'first_bill' (first_bill.yaml:{story.read_text().splitlines().index('contract:') + 1})"]
+
+
+def test_sample_record_that_breaks_the_contract_is_reported(root):
+    edit(root / "data" / "customers.json", '"total": 135.2,', '"total": "NaN",')
+    found = messages(root)
+    assert len(found) == 1
+    assert found[0].startswith("scenes/stories/first_bill.yaml:")
+    assert found[0].endswith("with sample customer C1001: customer C1001: bill.total: expected money, got 'NaN'")
+
+
+def test_contract_in_a_schema_file(root):
+    story = root / "scenes" / "stories" / "welcome.yaml"
+    text = story.read_text()
+    start, end = text.index("contract:\n"), text.index("scenes:\n")
+    (root / "contracts").mkdir()
+    (root / "contracts" / "welcome.yaml").write_text(text[start:end].replace("contract:\n", "fields:\n"))
+    story.write_text(text[:start] + "contract: contracts/welcome.yaml\n" + text[end:])
+    assert messages(root) == []
+    edit(root / "contracts" / "welcome.yaml", "  plan.start_date: date\n", "  plan.start_date: datum\n")
+    assert messages(root) == ["contracts/welcome.yaml:9: contract field 'plan.start_date': type must be one "
+                              "of text, name, money, number, integer, percent, date, phone, email, boolean, list, "
+                              "got 'datum'"]

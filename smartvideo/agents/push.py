@@ -35,8 +35,9 @@ from smartvideo.invitations.messages import (
 from smartvideo.invitations.poster import poster_png, poster_spec
 from smartvideo.invitations.settings import DeliverySettings
 from smartvideo.links import Link, create_link, link_url, mark_delivered, parse_ttl
+from smartvideo.render.contract import RecordRejected
 from smartvideo.render.devices import PROFILES, device_profile
-from smartvideo.render.planner import PlanInputs, pick_variant, plan_video
+from smartvideo.render.planner import PlanInputs, pick_variant, plan_video, story_record
 from smartvideo.render.scene_loader import Library
 
 StartRender = Callable[[Link, str], Mapping[str, Any]]  # (link, device name) -> render status dict
@@ -206,13 +207,23 @@ class VideoPusher:
                 f"unknown customer '{request.customer_id}' for story '{request.story}'",
                 "customer_id",
             ) from None
+        except RecordRejected as exc:
+            raise PushRejected(str(exc), "customer_id") from None
         except DataSourceError as exc:
             raise PushRejected(f"customer data cannot be read: {exc}", "customer_id") from None
         if str(record.get("id", request.customer_id)) != request.customer_id:
             raise PushRejected("the record's id does not match customer_id", "customer_id")
+        try:
+            # The one record check (render/contract.py), as the click's render will read it.
+            record = story_record(story, record)
+        except RecordRejected as exc:
+            raise PushRejected(str(exc), "customer_id") from None
         self._check_record_fits(request, record)
         if request.contact_record is not None:
-            record = _overlay(record, request.contact_record)
+            try:  # a campaign row's contact details are read by the same contract (E.164 phone, email)
+                record = story_record(story, _overlay(record, request.contact_record))
+            except RecordRejected as exc:
+                raise PushRejected(str(exc), "customer_id") from None
         if request.channel != "none":
             try:
                 contact_for(record, request.channel)

@@ -23,11 +23,5 @@ class BeaconTooLarge(BeaconRejected):
     status = 413
 
 
-class VideoNotReady(BeaconRejected):
-    """Watched seconds arrived for a link whose video has no finished render (HTTP 409)."""
-
-    status = 409
-
-
 class ReportError(AnalyticsError):
     """A report cannot be made (bad filter, unknown format)."""

@@ -5,7 +5,8 @@ A batch is JSON: {"view": id, "seq": n, "device": name, "events": [...]}. Events
   {"type": "open"}                           the page opened
   {"type": "play"|"pause"|"ended", "t": 3.2} at video time t
   {"type": "seek", "from": 3.2, "t": 10.0}
-  {"type": "cta"}                            call-to-action click
+  {"type": "cta", "t": 3.2}                  call-to-action click (at video time t)
+  {"type": "chapter", "t": 9.0, "scene": 2}  chapter jump to time t, the start of scene 2
   {"type": "error", "message": "..."}        player error
 """
 
@@ -15,14 +16,15 @@ import json
 import re
 from dataclasses import dataclass
 
-from smartvideo.analytics.errors import BeaconRejected, BeaconTooLarge, VideoNotReady
+from smartvideo.analytics.errors import BeaconRejected, BeaconTooLarge
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_EVENTS = 600
 MAX_MESSAGE = 200
 MAX_SEQ = 1_000_000
 MAX_SECONDS = 3 * 3600  # no video we make is longer
-SIMPLE_TYPES = ("open", "play", "pause", "seek", "ended", "cta", "error")
+SIMPLE_TYPES = ("open", "play", "pause", "seek", "ended", "cta", "chapter", "error")
+MAX_SCENES = 200
 _VIEW_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _DEVICE = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 
@@ -39,6 +41,7 @@ class SimpleEvent:
     t: float | None = None
     t_from: float | None = None
     message: str | None = None
+    scene: int | None = None  # chapter: the scene jumped to
 
 
 Event = WatchEvent | SimpleEvent
@@ -76,8 +79,11 @@ def _event(raw: object, index: int) -> Event:
         return WatchEvent(second)
     if kind not in SIMPLE_TYPES:
         raise BeaconRejected(f"event {index}: unknown type {str(kind)[:20]!r}")
-    if set(raw) - {"type", "t", "from", "message"}:
+    if set(raw) - {"type", "t", "from", "message", "scene"} or ("scene" in raw and kind != "chapter"):
         raise BeaconRejected(f"event {index}: unknown keys")
+    scene = raw.get("scene")
+    if scene is not None and (type(scene) is not int or not 0 <= scene < MAX_SCENES):
+        raise BeaconRejected(f"event {index}: scene must be a scene index in 0..{MAX_SCENES - 1}")
     t = _number(raw["t"], f"event {index}: t") if raw.get("t") is not None else None
     t_from = _number(raw["from"], f"event {index}: from") if raw.get("from") is not None else None
     message = raw.get("message")
@@ -86,7 +92,7 @@ def _event(raw: object, index: int) -> Event:
             raise BeaconRejected(f"event {index}: message must be text")
         if len(message) > MAX_MESSAGE:
             raise BeaconTooLarge(f"event {index}: message longer than {MAX_MESSAGE} characters")
-    return SimpleEvent(kind, t, t_from, message)
+    return SimpleEvent(kind, t, t_from, message, scene)
 
 
 def parse_beacon(body: bytes) -> BeaconBatch:
@@ -95,7 +101,7 @@ def parse_beacon(body: bytes) -> BeaconBatch:
         raise BeaconTooLarge(f"beacon larger than {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # `[` x 60,000 nests past the parser
         raise BeaconRejected("beacon is not JSON") from None
     if not isinstance(data, dict):
         raise BeaconRejected("beacon must be a JSON object")
@@ -121,12 +127,14 @@ def parse_beacon(body: bytes) -> BeaconBatch:
 
 
 def check_plausible(batch: BeaconBatch, n_seconds: int | None) -> None:
-    """Every watched second and video time must fit the video's length (1 s of slack for players)."""
+    """Every watched second and video time must fit the video's length (1 s of slack for players).
+
+    Before the render's plan is timed the length is unknown (None): the parser's bounds apply, and
+    the seconds count (a viewer of the progressive stream who leaves early is the one who matters).
+    """
     for event in batch.events:
         if isinstance(event, WatchEvent):
-            if n_seconds is None:
-                raise VideoNotReady("watched seconds for a video that is not ready")
-            if event.second > n_seconds:
+            if n_seconds is not None and event.second > n_seconds:
                 raise BeaconRejected(f"second {event.second} is past the video's end ({n_seconds} s)")
         elif n_seconds is not None:
             for value in (event.t, event.t_from):

@@ -86,6 +86,20 @@ def report_dict(report: Report) -> dict[str, Any]:
                 for c in report.engagement.top
             ],
         },
+        "channels": {
+            ch.channel: {
+                "links": ch.links, "opens": ch.opens, "plays": ch.plays, "completions": ch.completions,
+                "ctas": ch.ctas, "open_rate": ch.open_rate, "play_rate": ch.play_rate,
+                "completion_rate": ch.completion_rate, "cta_rate": ch.cta_rate,
+            }
+            for ch in report.channels
+        },
+        "funnel": [
+            {"stage": st.stage, "count": st.count, "of_links": st.of_links, "of_previous": st.of_previous}
+            for st in report.funnel
+        ],
+        "intro_retention": report.intro,
+        "scene_clicks": report.scene_clicks,
         "query_ms": round(report.query_ms, 2),
     }
 
@@ -108,6 +122,13 @@ def _groups(report: Report) -> list[tuple[str, Figures]]:
         *((f"variant {k or '-'}", v) for k, v in report.variants.items()),
         *((f"device {k}", v) for k, v in report.devices.items()),
     ]
+
+
+def scene_groups(report: Report) -> list[tuple[str, tuple[Any, ...]]]:
+    """(variant, scenes) to show: the story's scenes, or each variant's own when variants differ."""
+    if report.figures.scenes or len(report.variants) <= 1:
+        return [("", report.figures.scenes)]
+    return [(name, f.scenes) for name, f in report.variants.items()]
 
 
 def to_csv(report: Report) -> str:
@@ -141,9 +162,10 @@ def to_csv(report: Report) -> str:
             ]
         )
     w.writerow([])
-    w.writerow(["scene", "start", "end", "reached", "dropoff", "lost"])
-    for s in report.figures.scenes:
-        w.writerow([s.id, s.start, s.end, f"{s.reached:.6f}", f"{s.dropoff:.6f}", f"{s.lost:.6f}"])
+    w.writerow(["variant", "scene", "start", "end", "reached", "dropoff", "lost"])
+    for variant, scenes in scene_groups(report):
+        for s in scenes:
+            w.writerow([variant, s.id, s.start, s.end, f"{s.reached:.6f}", f"{s.dropoff:.6f}", f"{s.lost:.6f}"])
     if report.comparisons:
         w.writerow([])
         w.writerow(["variant", "baseline", "metric", "difference", "z", "p_value"])
@@ -158,6 +180,17 @@ def to_csv(report: Report) -> str:
                         *(_number(v) for v in (comp.difference, comp.z, comp.p_value)),
                     ]
                 )
+    w.writerow([])
+    w.writerow(["channel", "links", "opens", "plays", "completions", "ctas", "open_rate", "play_rate",
+                "completion_rate", "cta_rate"])
+    for ch in report.channels:
+        w.writerow([ch.channel, ch.links, ch.opens, ch.plays, ch.completions, ch.ctas,
+                    *(f"{v:.6f}" for v in (ch.open_rate, ch.play_rate, ch.completion_rate, ch.cta_rate))])
+    w.writerow([])
+    w.writerow(["funnel stage", "count", "of_links", "of_previous"])
+    for st in report.funnel:
+        w.writerow([st.stage, "" if st.count is None else st.count,
+                    *("" if v is None else f"{v:.6f}" for v in (st.of_links, st.of_previous))])
     w.writerow([])
     w.writerow(["customer_id", "variant", "views", "opened", "watched_half", "completed", "cta", "score"])
     for customer in report.engagement.top:
@@ -195,10 +228,14 @@ def to_text(report: Report) -> str:
         "",
         "Scenes (drop-off = left in it):",
     ]
-    for s in f.scenes:
-        lines.append(
-            f"  {s.id:<20} {s.start:6.1f}-{s.end:6.1f}s  reached {_pct(s.reached):>6}  drop-off {_pct(s.dropoff):>6}"
-        )
+    for variant, scenes in scene_groups(report):
+        if variant:
+            lines.append(f" variant {variant}:")
+        for s in scenes:
+            lines.append(
+                f"  {s.id:<20} {s.start:6.1f}-{s.end:6.1f}s  reached {_pct(s.reached):>6}  "
+                f"drop-off {_pct(s.dropoff):>6}"
+            )
     if report.variants:
         lines += ["", "Variants:"]
         for name, v in report.variants.items():
@@ -222,6 +259,26 @@ def to_text(report: Report) -> str:
                 f"  {name:<10} views {d.views:>7}  complete {_pct(d.completion_rate):>6}  "
                 f"avg {_pct(d.avg_watched):>6}  CTA {_pct(d.cta_rate):>6}"
             )
+    if report.channels:
+        lines += ["", "Channels (per link):"]
+        for ch in report.channels:
+            lines.append(
+                f"  {ch.channel:<10} links {ch.links:>7}  open {_pct(ch.open_rate):>6}  play {_pct(ch.play_rate):>6}  "
+                f"complete {_pct(ch.completion_rate):>6}  CTA {_pct(ch.cta_rate):>6}"
+            )
+    for name, intro in report.intro.items():
+        lines.append(f"  intro, variant {name or '-'}: still watching at 5 s {_pct(intro['at_5s'])}, "
+                     f"at the first personal scene {_pct(intro['at_first_personal_scene'])}")
+    for name, per_scene in report.scene_clicks.items():
+        clicked = ", ".join(f"{c['scene']} {c['cta']} CTA/{c['chapter']} chapter" for c in per_scene
+                            if c["cta"] or c["chapter"])
+        if clicked:
+            lines.append(f"  clicks, variant {name or '-'}: {clicked}")
+    if report.funnel:
+        lines += ["", "Funnel (links, each counted once):"]
+        for st in report.funnel:
+            count = "n/a" if st.count is None else str(st.count)
+            lines.append(f"  {st.stage:<12} {count:>7}  {_pct(st.of_links):>6} of links")
     e = report.engagement
     lines += [
         "",
@@ -234,7 +291,7 @@ def to_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_html(report: Report, templates_dir: Path, **context: Any) -> str:
+def to_html(report: Report, templates_dir: Path, band: Any = None, **context: Any) -> str:
     """The analyst page (templates/pages/report.html), self-contained: inline CSS and SVG."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     from markupsafe import Markup
@@ -242,16 +299,24 @@ def to_html(report: Report, templates_dir: Path, **context: Any) -> str:
     env = Environment(loader=FileSystemLoader(str(templates_dir)), autoescape=select_autoescape(["html"]))
     curves = [("all views", report.figures.retention)]
     curves += [(f"variant {k or '-'}", v.retention) for k, v in report.variants.items() if len(report.variants) > 1]
-    chart = Markup(retention_svg(curves, report.figures.scenes))  # noqa: S704 - built with escape()
+    chart = Markup(retention_svg(curves, report.figures.scenes,  # noqa: S704 - built with escape()
+                                 band=(band.low, band.high) if band else None))
     device_charts = {
         name: Markup(retention_svg([(name, f.retention)], f.scenes, height=180))  # noqa: S704
         for name, f in report.devices.items()
+    }
+    variant_charts = {
+        name: Markup(retention_svg([(f"variant {name or '-'}", f.retention)], f.scenes, height=180))  # noqa: S704
+        for name, f in report.variants.items()
     }
     return env.get_template("pages/report.html").render(
         report=report,
         data=report_dict(report),
         chart=chart,
         device_charts=device_charts,
+        variant_charts=variant_charts,
+        band=band,
+        scene_groups=scene_groups(report),
         pct=_pct,
         p=_p,
         groups=_groups(report),

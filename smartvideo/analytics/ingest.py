@@ -11,20 +11,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import queue
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, delete, func, insert, select, update
 
-from smartvideo.analytics.events import BeaconBatch, WatchEvent, check_plausible
+from smartvideo.analytics.events import BeaconBatch, Event, SimpleEvent, WatchEvent, check_plausible
 from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
 from smartvideo.analytics.retention import SceneSpan, seconds_in
 from smartvideo.analytics.sql_upsert import (
     add_counters,
     driver_executemany,
     driver_insert_new,
+    driver_update,
     driver_value,
     insert_ignore,
 )
@@ -32,29 +35,54 @@ from smartvideo.analytics.tables import (
     batches_table,
     daily_table,
     events_table,
+    pending_table,
     scenes_table,
     seconds_table,
     viewers_table,
     views_table,
 )
 from smartvideo.analytics.view_state import ViewDelta, ViewState, fold_events
-from smartvideo.links import Link
+from smartvideo.links import Link, links_table
 from smartvideo.storage.renders_table import renders_table
 
 DIMENSIONS = ("story", "variant", "device", "campaign", "day")
 BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
+NEW_VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", "day", "watched",
+                    "watched_count", "rewatches", "opened", "played", "completed", "cta", "errored", "entered",
+                    "continued", "created_at", "updated_at", "channel", "story_version", "notified")
+VIEW_STATE_COLUMNS = ("n_seconds", "scenes", "watched", "watched_count", "rewatches", "opened", "played",
+                      "completed", "cta", "errored", "entered", "continued", "updated_at")
+UNTIMED = -1  # the pending row of a view folded before its render's scenes were timed
 SECOND_COLUMNS = ("story", "variant", "device", "campaign", "day", "second", "views", "rewatches")
 
 
 @dataclass(frozen=True, slots=True)
 class RenderFacts:
-    """What a render tells the analytics: its variant and, once ready, its length and scenes."""
+    """What a render tells the analytics: its variant and story version as soon as it is planned
+    (None before), and its length and scenes once every scene is timed (before the MP4 is done)."""
 
     variant: str | None
     n_seconds: int | None
     scenes: tuple[SceneSpan, ...]
     scenes_json: str | None
+    story_version: str | None = None
+
+    @property
+    def planned(self) -> bool:
+        return self.variant is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOwner:
+    """The link a view belongs to, as analytics needs it (a `Link` has the same attributes)."""
+
+    id: str
+    story: str
+    customer_id: str
+    variant: str | None
+    campaign: str | None
+    channel: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +97,119 @@ def parse_scenes(text: str | None) -> tuple[SceneSpan, ...]:
     return tuple(SceneSpan(str(s["id"]), float(s["start"]), float(s["end"])) for s in json.loads(text))
 
 
+DAILY_SUMS = (*DAILY_COUNTERS, *VIEWER_COUNTERS)
+DAILY_COLUMNS = (*DIMENSIONS, *DAILY_SUMS, "max_seconds")
+SCENE_SUMS = ("present", "entered", "continued", "start_sum", "end_sum")
+
+
+class CounterDeltas:
+    """The counter changes of a group of batches, summed per key and written at the end of the
+    group's transaction: three statements per group instead of three per batch. Rows go in key
+    order, so two transactions never lock them crosswise."""
+
+    def __init__(self) -> None:
+        self.daily: dict[tuple[Any, ...], list[Any]] = {}
+        self.seconds: dict[tuple[Any, ...], list[int]] = {}
+        self.scenes: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def add_daily(self, row: tuple[Any, ...]) -> None:
+        key, values = row[:5], row[5:]
+        old = self.daily.get(key)
+        if old is None:
+            self.daily[key] = list(values)
+        else:
+            for i in range(len(values) - 1):
+                old[i] += values[i]
+            old[-1] = max(old[-1], values[-1])
+
+    def add_seconds(self, row: tuple[Any, ...]) -> None:
+        old = self.seconds.setdefault(row[:6], [0, 0])
+        old[0] += row[6]
+        old[1] += row[7]
+
+    def add_scene(self, row: dict[str, Any]) -> None:
+        key = tuple(row[c] for c in (*DIMENSIONS, "scene"))
+        old = self.scenes.get(key)
+        if old is None:
+            self.scenes[key] = dict(row)
+        else:
+            for name in SCENE_SUMS:
+                old[name] += row[name]
+
+    def flush(self, conn: Connection) -> None:
+        driver_executemany(conn, daily_table, DAILY_COLUMNS,
+                           [(*k, *v) for k, v in sorted(self.daily.items())],
+                           counters=DAILY_SUMS, maxima=("max_seconds",))
+        driver_executemany(conn, seconds_table, SECOND_COLUMNS,
+                           [(*k, *v) for k, v in sorted(self.seconds.items())], counters=("views", "rewatches"))
+        add_counters(conn, scenes_table, [self.scenes[k] for k in sorted(self.scenes)], list(SCENE_SUMS))
+        self.daily.clear()
+        self.seconds.clear()
+        self.scenes.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    link: Link
+    batch: BeaconBatch
+    facts: RenderFacts | None
+    now: dt.datetime
+
+
+class _Slot:
+    """Where the writer leaves one request's result."""
+
+    __slots__ = ("done", "result", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: IngestResult | None = None
+        self.error: BaseException | None = None
+
+
+class GroupWriter:
+    """One writer thread per store: batches queued by request threads are written in groups, one
+    transaction (one commit) per group. A request waits for its group's commit, so a batch is
+    acknowledged only once it is stored: nothing acknowledged is lost."""
+
+    MAX_GROUP = 128
+
+    def __init__(self, write_group: Callable[[list[tuple[_Write, _Slot]]], None]) -> None:
+        self._write_group = write_group
+        self._queue: queue.SimpleQueue[tuple[_Write, _Slot]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, write: _Write) -> IngestResult:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="beacon-writer", daemon=True)
+                    self._thread.start()
+        slot = _Slot()
+        self._queue.put((write, slot))
+        slot.done.wait()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.result is not None
+        return slot.result
+
+    def _run(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            while len(group) < self.MAX_GROUP:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write_group(group)
+            except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
+                for _, slot in group:
+                    slot.error = slot.error or exc
+                    slot.done.set()
+
+
 class BeaconStore:
     """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change)."""
 
@@ -79,10 +220,10 @@ class BeaconStore:
         # SQLite has one writer at a time; waiting on a lock here beats SQLite's sleeping busy handler.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         self._dialect = engine.dialect.name
+        self._writer = GroupWriter(self._write_group)
         self._select_view = select(views_table).where(views_table.c.view_id == bindparam("v_id"))
         if self._dialect == "postgresql":
             self._select_view = self._select_view.with_for_update()
-        self._update_view = update(views_table).where(views_table.c.view_id == bindparam("v_id"))
         v = viewers_table.c
         self._select_viewer = select(
             v.variant, v.device, v.campaign, v.first_day, v.opened, v.half, v.completed, v.cta
@@ -105,6 +246,7 @@ class BeaconStore:
                 select(
                     renders_table.c.status,
                     renders_table.c.variant,
+                    renders_table.c.story_version,
                     renders_table.c.duration,
                     renders_table.c.scenes,
                 )
@@ -117,38 +259,122 @@ class BeaconStore:
             ).first()
         if rows is None:
             return None
-        if rows.status == "ready" and rows.duration:
-            facts = RenderFacts(rows.variant, seconds_in(rows.duration), parse_scenes(rows.scenes), rows.scenes)
-            with self._lock:
-                self._ready[key] = facts
+        variant = rows.variant if rows.variant is not None or rows.status != "ready" else ""
+        if rows.duration:  # timed: ready, or a progressive render whose plan is complete
+            facts = RenderFacts(variant, seconds_in(rows.duration), parse_scenes(rows.scenes), rows.scenes,
+                                rows.story_version)
+            if rows.status == "ready":
+                with self._lock:
+                    self._ready[key] = facts
             return facts
-        return RenderFacts(rows.variant, None, (), None)
+        return RenderFacts(variant, None, (), None, rows.story_version)
 
     def ingest(self, link: Link, batch: BeaconBatch, now: dt.datetime | None = None) -> IngestResult:
-        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible."""
+        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible.
+
+        A batch whose render is not planned yet (its variant unknown) is stored and kept pending; it
+        is folded into its view, under the right variant, with the view's next batch or by
+        `fold_pending` (reports call it), so nothing is counted under a variant it did not see.
+        """
         now = now or dt.datetime.now(dt.UTC)
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
-        with self._write_lock, self.engine.begin() as conn:
-            fresh = driver_insert_new(
-                conn,
-                batches_table,
-                BATCH_COLUMNS,
-                (batch.view, batch.seq, len(batch.events), driver_value(conn, now)),
-                "seq",
-            )
-            if not fresh:
-                return IngestResult(0, True)
-            self._store_events(conn, batch)
-            self._fold_into_view(conn, link, batch, facts, now)
+        return self._writer.submit(_Write(link, batch, facts, now))
+
+    def _write_group(self, group: list[tuple[_Write, _Slot]]) -> None:
+        """Group commit: many requests' batches in one transaction. Should one fail (a view id of
+        another link), the group is rolled back and each batch written alone, so it fails alone."""
+        try:
+            with self._write_lock, self.engine.begin() as conn:
+                deltas = CounterDeltas()
+                results = [self._write(conn, write, deltas) for write, _ in group]
+                deltas.flush(conn)
+        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
+            for write, slot in group:
+                try:
+                    with self._write_lock, self.engine.begin() as conn:
+                        deltas = CounterDeltas()
+                        slot.result = self._write(conn, write, deltas)
+                        deltas.flush(conn)
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                    slot.error = exc
+        else:
+            for (_, slot), result in zip(group, results, strict=True):
+                slot.result = result
+        finally:
+            for _, slot in group:
+                slot.done.set()
+
+    def _write(self, conn: Connection, write: _Write, deltas: CounterDeltas) -> IngestResult:
+        link, batch, facts, now = write.link, write.batch, write.facts, write.now
+        fresh = driver_insert_new(
+            conn,
+            batches_table,
+            BATCH_COLUMNS,
+            (batch.view, batch.seq, len(batch.events), driver_value(conn, now)),
+            "seq",
+        )
+        if not fresh:
+            return IngestResult(0, True)
+        self._store_events(conn, batch)
+        if facts is None or not facts.planned:
+            conn.execute(insert(pending_table).values(view_id=batch.view, seq=batch.seq, link_id=link.id,
+                                                      device=batch.device))
+        else:
+            self._fold_into_view(conn, link, batch.view, batch.device, batch.events, facts, now, deltas)
         return IngestResult(len(batch.events), False)
+
+    def fold_pending(self, now: dt.datetime | None = None) -> int:
+        """Fold what waits on a render's plan: batches that came before its variant was known, and
+        views that ended before its scenes were timed (their length, half, scenes count now).
+        Returns the views folded."""
+        now = now or dt.datetime.now(dt.UTC)
+        p = pending_table.c
+        with self.engine.connect() as conn:
+            waiting = conn.execute(
+                select(p.view_id, p.link_id, p.device, func.max(p.seq)).group_by(p.view_id, p.link_id, p.device)
+            ).all()
+        folded = 0
+        for view_id, link_id, device, last_seq in waiting:
+            facts = self.render_facts(link_id, device)
+            untimed_only = last_seq == UNTIMED
+            if facts is None or not facts.planned or (untimed_only and facts.n_seconds is None):
+                continue
+            with self._write_lock, self.engine.begin() as conn:
+                row = conn.execute(select(links_table).where(links_table.c.id == link_id)).first()
+                if row is None:
+                    continue
+                owner = ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
+                deltas = CounterDeltas()
+                self._fold_into_view(conn, owner, view_id, device, (), facts, now, deltas)
+                deltas.flush(conn)
+            folded += 1
+        return folded
+
+    @staticmethod
+    def _take_pending(conn: Connection, view_id: str) -> tuple[Event, ...]:
+        """The events of a view's pending batches, in order, removing them from the pending list."""
+        p, e = pending_table.c, events_table.c
+        rows = conn.execute(
+            select(e.type, e.second, e.t, e.t_from, e.message)
+            .join(pending_table, (p.view_id == e.view_id) & (p.seq == e.seq))
+            .where(p.view_id == view_id)
+            .order_by(e.seq, e.idx)
+        ).all()
+        if rows:
+            conn.execute(delete(pending_table).where(p.view_id == view_id))
+        return tuple(
+            WatchEvent(second) if kind == "watch"
+            else SimpleEvent(kind, t, t_from, message, second if kind == "chapter" else None)
+            for kind, second, t, t_from, message in rows
+        )
 
     @staticmethod
     def _store_events(conn: Connection, batch: BeaconBatch) -> None:
         rows = [
             (batch.view, batch.seq, idx, "watch", e.second, None, None, None)
             if isinstance(e, WatchEvent)
-            else (batch.view, batch.seq, idx, e.type, None, e.t, e.t_from, e.message)
+            else (batch.view, batch.seq, idx, e.type, e.scene, e.t, e.t_from, e.message)
             for idx, e in enumerate(batch.events)
         ]
         driver_executemany(conn, events_table, EVENT_COLUMNS, rows)
@@ -156,50 +382,39 @@ class BeaconStore:
     def _fold_into_view(
         self,
         conn: Connection,
-        link: Link,
-        batch: BeaconBatch,
-        facts: RenderFacts | None,
+        link: Link | ViewOwner,
+        view_id: str,
+        device: str,
+        events: tuple[Event, ...],
+        facts: RenderFacts,
         now: dt.datetime,
+        deltas: CounterDeltas,
     ) -> None:
-        variant = (facts.variant if facts else None) or link.variant or ""
-        new_view = (
-            conn.execute(
-                insert_ignore(self._dialect, views_table, "view_id"),
-                {
-                    "view_id": batch.view,
-                    "link_id": link.id,
-                    "story": link.story,
-                    "variant": variant,
-                    "device": batch.device,
-                    "campaign": link.campaign or "",
-                    "day": now.date(),
-                    "n_seconds": None,
-                    "scenes": None,
-                    "watched": b"",
-                    "watched_count": 0,
-                    "rewatches": 0,
-                    "opened": False,
-                    "played": False,
-                    "completed": False,
-                    "cta": False,
-                    "errored": False,
-                    "entered": 0,
-                    "continued": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            ).first()
-            is not None
-        )
-        view = conn.execute(self._select_view, {"v_id": batch.view}).one()
+        variant = facts.variant or link.variant or ""
+        # most batches continue a view: look it up first, insert only when it is new
+        view = conn.execute(self._select_view, {"v_id": view_id}).first()
+        new_view = False
+        if view is None:
+            row = (view_id, link.id, link.story, variant, device, link.campaign or "", now.date(), b"",
+                   0, 0, False, False, False, False, False, 0, 0, now, now, link.channel, facts.story_version or "",
+                   False)
+            new_view = driver_insert_new(conn, views_table, NEW_VIEW_COLUMNS,
+                                         tuple(driver_value(conn, value) for value in row), "view_id")
+            view = conn.execute(self._select_view, {"v_id": view_id}).one()
+        if new_view:  # batches that came before the render was planned go first
+            events = self._take_pending(conn, view_id) + events
+        if new_view and facts.n_seconds is None:  # not timed yet: fold_pending finishes it if no batch does
+            conn.execute(insert(pending_table).values(view_id=view_id, seq=UNTIMED, link_id=link.id, device=device))
         if view.link_id != link.id:
             from smartvideo.analytics.errors import BeaconRejected
 
             raise BeaconRejected("view id belongs to another link")
         n_seconds, scenes_json = view.n_seconds, view.scenes
-        learned_render = n_seconds is None and facts is not None and facts.n_seconds is not None
+        learned_render = n_seconds is None and facts.n_seconds is not None
         if learned_render:
-            assert facts is not None
+            if not new_view:
+                p = pending_table.c
+                conn.execute(delete(pending_table).where(p.view_id == view_id, p.seq == UNTIMED))
             n_seconds, scenes_json = facts.n_seconds, facts.scenes_json
         scenes = parse_scenes(scenes_json)
         state = ViewState(
@@ -214,26 +429,11 @@ class BeaconStore:
             view.entered,
             view.continued,
         )
-        new_state, delta = fold_events(state, batch.events, n_seconds, scenes)
-        conn.execute(
-            self._update_view,
-            {
-                "v_id": batch.view,
-                "n_seconds": n_seconds,
-                "scenes": scenes_json,
-                "watched": new_state.watched,
-                "watched_count": new_state.watched_count,
-                "rewatches": new_state.rewatches,
-                "opened": new_state.opened,
-                "played": new_state.played,
-                "completed": new_state.completed,
-                "cta": new_state.cta,
-                "errored": new_state.errored,
-                "entered": new_state.entered,
-                "continued": new_state.continued,
-                "updated_at": now,
-            },
-        )
+        new_state, delta = fold_events(state, events, n_seconds, scenes, counted_before=not learned_render)
+        driver_update(conn, views_table, VIEW_STATE_COLUMNS, "view_id", (
+            n_seconds, scenes_json, new_state.watched, new_state.watched_count, new_state.rewatches,
+            new_state.opened, new_state.played, new_state.completed, new_state.cta, new_state.errored,
+            new_state.entered, new_state.continued, driver_value(conn, now), view_id))
         dims = {
             "story": view.story,
             "variant": view.variant,
@@ -242,12 +442,13 @@ class BeaconStore:
             "day": view.day,
         }
         new_viewer, first_dims, newly = self._count_viewer(conn, link, view, new_view, delta)
-        self._add_daily(conn, dims, delta, new_view, new_viewer, n_seconds if learned_render else 0, first_dims, newly)
-        self._add_seconds(conn, dims, delta)
-        self._add_scenes(conn, dims, scenes if learned_render else (), delta, scenes)
+        self._add_daily(conn, deltas, dims, delta, new_view, new_viewer, n_seconds if learned_render else 0,
+                        first_dims, newly)
+        self._add_seconds(conn, deltas, dims, delta)
+        self._add_scenes(deltas, dims, scenes if learned_render else (), delta, scenes)
 
     def _count_viewer(
-        self, conn: Connection, link: Link, view: Any, new_view: bool, delta: ViewDelta
+        self, conn: Connection, link: Link | ViewOwner, view: Any, new_view: bool, delta: ViewDelta
     ) -> tuple[bool, dict[str, Any] | None, dict[str, int]]:
         """Keep the customer's row (views, engagement flags).
 
@@ -315,6 +516,7 @@ class BeaconStore:
     @staticmethod
     def _add_daily(
         conn: Connection,
+        deltas: CounterDeltas,
         dims: dict[str, Any],
         delta: ViewDelta,
         new_view: bool,
@@ -323,10 +525,7 @@ class BeaconStore:
         first_dims: dict[str, Any] | None,
         newly: dict[str, int],
     ) -> None:
-        """Add the view's changes (and the customer's first-time flags) to the day counters.
-
-        Rows go in key order in one statement, so two transactions never lock them crosswise.
-        """
+        """Add the view's changes (and the customer's first-time flags) to the day counters."""
         row = dict(
             dims,
             views=int(new_view),
@@ -354,20 +553,11 @@ class BeaconStore:
                 rows.append(target)
             for name, on in newly.items():
                 target[f"viewers_{name}"] += on
-        rows.sort(key=lambda r: (r["story"], r["variant"], r["device"], r["campaign"], r["day"]))
-        counters = (*DAILY_COUNTERS, *VIEWER_COUNTERS)
-        columns = (*DIMENSIONS, *counters, "max_seconds")
-        driver_executemany(
-            conn,
-            daily_table,
-            columns,
-            [tuple(driver_value(conn, r[c]) for c in columns) for r in rows],
-            counters=counters,
-            maxima=("max_seconds",),
-        )
+        for r in rows:
+            deltas.add_daily(tuple(driver_value(conn, r[c]) for c in DAILY_COLUMNS))
 
     @staticmethod
-    def _add_seconds(conn: Connection, dims: dict[str, Any], delta: ViewDelta) -> None:
+    def _add_seconds(conn: Connection, deltas: CounterDeltas, dims: dict[str, Any], delta: ViewDelta) -> None:
         counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         for second in delta.new_seconds:
             counts[second][0] += 1
@@ -375,23 +565,22 @@ class BeaconStore:
             counts[second][1] += times
         day = dims["day"] if conn.dialect.name == "postgresql" else dims["day"].isoformat()
         key = (dims["story"], dims["variant"], dims["device"], dims["campaign"], day)
-        rows = [(*key, s, v, r) for s, (v, r) in sorted(counts.items())]
-        driver_executemany(conn, seconds_table, SECOND_COLUMNS, rows, counters=("views", "rewatches"))
+        for s, (v, r) in counts.items():
+            deltas.add_seconds((*key, s, v, r))
 
     @staticmethod
     def _add_scenes(
-        conn: Connection,
+        deltas: CounterDeltas,
         dims: dict[str, Any],
         newly_present: tuple[SceneSpan, ...],
         delta: ViewDelta,
         scenes: tuple[SceneSpan, ...],
     ) -> None:
-        rows = []
         for index, scene in enumerate(scenes):
             present = scene in newly_present
             entered, continued = delta.entered >> index & 1, delta.continued >> index & 1
             if present or entered or continued:
-                rows.append(
+                deltas.add_scene(
                     dict(
                         dims,
                         scene=scene.id,
@@ -403,4 +592,3 @@ class BeaconStore:
                         end_sum=scene.end if present else 0.0,
                     )
                 )
-        add_counters(conn, scenes_table, rows, ["present", "entered", "continued", "start_sum", "end_sum"])

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from smartvideo.analytics.retention import (
     Comparison,
@@ -148,6 +149,72 @@ class EngagementSummary:
     top: tuple[CustomerEngagement, ...]
 
 
+FUNNEL_STAGES = ("links", "delivered", "opened", "played", "watched_25", "watched_50", "watched_75",
+                 "watched_100", "cta")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReach:
+    """How far the links of one channel got, each link (customer) counted once."""
+
+    links: int
+    delivered: int
+    opened: int
+    played: int
+    watched_25: int
+    watched_50: int
+    watched_75: int
+    watched_100: int
+    cta: int
+    delivery_known: bool  # some link of the story records its delivery
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFigures:
+    channel: str
+    links: int
+    opens: int
+    plays: int
+    completions: int
+    ctas: int
+    open_rate: float
+    play_rate: float
+    completion_rate: float
+    cta_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStage:
+    stage: str
+    count: int | None  # None: not known (no link of the story records its delivery)
+    of_links: float | None  # share of the links made
+    of_previous: float | None  # share of the stage before it that is known
+
+
+def channel_figures(channel: str, reach: LinkReach) -> ChannelFigures:
+    return ChannelFigures(channel, reach.links, reach.opened, reach.played, reach.watched_100, reach.cta,
+                          rate(reach.opened, reach.links), rate(reach.played, reach.links),
+                          rate(reach.watched_100, reach.links), rate(reach.cta, reach.links))
+
+
+def funnel_of(reach: LinkReach) -> tuple[FunnelStage, ...]:
+    """links made -> delivered (where known) -> opened -> played -> 25/50/75/100 % watched -> CTA."""
+    stages: list[FunnelStage] = []
+    previous: int | None = None
+    for name in FUNNEL_STAGES:
+        count: int | None = getattr(reach, name)
+        if name == "delivered" and not reach.delivery_known:
+            count = None
+        stages.append(FunnelStage(
+            name, count,
+            None if count is None else rate(count, reach.links),
+            None if count is None or previous is None else rate(count, previous),
+        ))
+        if count is not None:
+            previous = count
+    return tuple(stages)
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     story: str
@@ -159,17 +226,35 @@ class Report:
     comparisons: tuple[VariantComparison, ...]
     engagement: EngagementSummary
     query_ms: float
+    channels: tuple[ChannelFigures, ...] = ()
+    funnel: tuple[FunnelStage, ...] = ()
+    scene_clicks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # variant -> per scene
+    intro: dict[str, dict[str, float | None]] = field(default_factory=dict)  # variant -> intro retention
 
 
-def figures_of(group: CounterGroup, links: int | None) -> Figures:
-    """Rates, the retention curve and scene drop-off from summed counters."""
+def intro_retention(retention: tuple[float, ...], personal_start: float | None) -> dict[str, float | None]:
+    """The share still watching at 5 s, and when the first personal scene starts (YouTube's intro)."""
+    at = math.floor(personal_start) if personal_start is not None else None
+    return {
+        "at_5s": retention[5] if len(retention) > 5 else None,
+        "first_personal_scene_at": personal_start,
+        "at_first_personal_scene": retention[at] if at is not None and at < len(retention) else None,
+    }
+
+
+def figures_of(group: CounterGroup, links: int | None, with_scenes: bool = True) -> Figures:
+    """Rates, the retention curve and scene drop-off from summed counters.
+
+    with_scenes=False where the group mixes variants: each variant has its own scenes, and their
+    boundaries are never averaged across variants.
+    """
     t = group.totals
     views = int(t["views"])
     n = max(group.max_seconds, max(group.seconds, default=-1) + 1)
     watch_counts = [group.seconds.get(s, [0, 0])[0] for s in range(n)]
     rewatches = tuple(group.seconds.get(s, [0, 0])[1] for s in range(n))
     ordered = sorted(
-        group.scenes.items(),
+        group.scenes.items() if with_scenes else (),
         key=lambda kv: (kv[1][4] / kv[1][1] if kv[1][1] else math.inf, kv[1][0]),
     )
     entered = [int(v[2]) for _, v in ordered]
@@ -251,7 +336,10 @@ def build_report(
         )
         for v in variants
     }
-    per_device = {d: figures_of(sum_groups(g for (_, gd), g in groups.items() if gd == d), None) for d in devices}
+    one_variant = len(variants) <= 1
+    per_device = {
+        d: figures_of(sum_groups(g for (_, gd), g in groups.items() if gd == d), None, one_variant) for d in devices
+    }
     comparisons: tuple[VariantComparison, ...] = ()
     if len(per_variant) > 1:
         baseline = max(per_variant, key=lambda v: (per_variant[v].views, v == variants[0]))
@@ -262,7 +350,7 @@ def build_report(
         story=story,
         filters=filters,
         generated_at=now,
-        figures=figures_of(sum_groups(groups.values()), links),
+        figures=figures_of(sum_groups(groups.values()), links, one_variant),
         variants=per_variant,
         devices=per_device,
         comparisons=comparisons,

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
+import json
 import time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, case, func, select
 
 from smartvideo.analytics.engagement import EngagementPoints
 from smartvideo.analytics.report_model import (
+    FUNNEL_STAGES,
     TOTALS,
     CounterGroup,
     CustomerEngagement,
     EngagementSummary,
     Filters,
+    LinkReach,
     Report,
     build_report,
+    channel_figures,
+    funnel_of,
+    intro_retention,
 )
-from smartvideo.analytics.tables import daily_table, scenes_table, seconds_table, viewers_table
+from smartvideo.analytics.tables import (
+    daily_table,
+    events_table,
+    scenes_table,
+    seconds_table,
+    viewers_table,
+    views_table,
+)
 from smartvideo.links import links_table
 
 
@@ -107,6 +121,96 @@ def _links_made(conn: Connection, story: str, filters: Filters) -> tuple[int | N
     return sum(per_variant.values()) + unknown, (per_variant if not unknown else None)
 
 
+def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, LinkReach]:
+    """Per channel, how far its links got: one GROUP BY over the story's views per link, joined to
+    the links (a link that was never opened counts as made, and delivered where recorded)."""
+    v, c = views_table.c, links_table.c
+
+    def flag(condition: Any) -> Any:
+        return func.max(case((condition, 1), else_=0))
+
+    watched = (v.n_seconds > 0, v.watched_count * 100)
+    per_link = (
+        select(
+            v.link_id.label("link_id"),
+            flag(v.opened).label("opened"),
+            flag(v.played).label("played"),
+            *[flag(and_(watched[0], watched[1] >= v.n_seconds * pct) | v.completed).label(f"watched_{pct}")
+              for pct in (25, 50, 75)],
+            flag(v.completed).label("watched_100"),
+            flag(v.cta).label("cta"),
+        )
+        .where(_where(views_table, story, filters))
+        .group_by(v.link_id)
+        .subquery()
+    )
+    clauses = [c.story == story]
+    if filters.campaign is not None:
+        clauses.append(c.campaign == filters.campaign if filters.campaign else c.campaign.is_(None))
+    if filters.variant is not None or filters.device is not None:
+        clauses.append(per_link.c.link_id.is_not(None))  # a link is made for neither: count those viewed
+    if filters.date_from:
+        clauses.append(c.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
+    if filters.date_to:
+        clauses.append(c.created_at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
+    stages = ("opened", "played", "watched_25", "watched_50", "watched_75", "watched_100", "cta")
+    rows = conn.execute(
+        select(
+            c.channel,
+            func.count(),
+            func.count(c.delivered_at),
+            *[func.coalesce(func.sum(per_link.c[name]), 0) for name in stages],
+        )
+        .select_from(links_table.outerjoin(per_link, per_link.c.link_id == c.id))
+        .where(*clauses)
+        .group_by(c.channel)
+        .order_by(c.channel)
+    ).all()
+    known = any(row[2] for row in rows)
+    return {
+        row[0]: LinkReach(**dict(zip(FUNNEL_STAGES, (int(n) for n in row[1:]), strict=True)),  # type: ignore[arg-type]
+                          delivery_known=known)
+        for row in rows
+    }
+
+
+def _clicks_and_intro(conn: Connection, story: str, filters: Filters) -> tuple[dict[str, list[dict[str, Any]]],
+                                                                            dict[str, float | None]]:
+    """Per variant: CTA and chapter clicks per scene (a CTA in the scene showing at its time, a
+    chapter jump in the scene it jumps to), and the second its first personal scene starts.
+
+    Reads the story's click events (few: one or two per view) through the views' index."""
+    v, e = views_table.c, events_table.c
+    clicks: dict[str, dict[str, dict[str, Any]]] = {}
+    order: dict[str, list[str]] = {}
+    personal_start: dict[str, float | None] = {}
+    scenes_of: dict[str, list[dict[str, Any]]] = {}
+    rows = conn.execute(
+        select(v.variant, v.scenes, e.type, e.t, e.second)
+        .join(events_table, e.view_id == v.view_id)
+        .where(_where(views_table, story, filters), e.type.in_(("cta", "chapter")))
+    ).all()
+    for variant_row in conn.execute(
+        select(v.variant, func.max(v.scenes)).where(_where(views_table, story, filters), v.scenes.is_not(None))
+        .group_by(v.variant)
+    ).all():
+        scenes_of[variant_row[0]] = json.loads(variant_row[1])
+    for variant, scenes in scenes_of.items():
+        order[variant] = [str(sc["id"]) for sc in scenes]
+        clicks[variant] = {str(sc["id"]): {"scene": str(sc["id"]), "cta": 0, "chapter": 0} for sc in scenes}
+        personal_start[variant] = next((float(sc["start"]) for sc in scenes if sc.get("personal")), None)
+    for variant, scenes_json, kind, t, scene_index in rows:
+        scenes = json.loads(scenes_json) if scenes_json else scenes_of.get(variant, [])
+        target = None
+        if kind == "chapter" and scene_index is not None and scene_index < len(scenes):
+            target = scenes[scene_index]
+        elif t is not None:
+            target = next((sc for sc in scenes if sc["start"] <= t < sc["end"]), scenes[-1] if scenes else None)
+        if target is not None and variant in clicks and str(target["id"]) in clicks[variant]:
+            clicks[variant][str(target["id"])][kind] += 1
+    return {name: [clicks[name][sid] for sid in order[name]] for name in clicks}, personal_start
+
+
 def _engagement(
     conn: Connection,
     story: str,
@@ -182,8 +286,10 @@ def story_report(
             for name, value in group.totals.items():
                 totals[name] = totals.get(name, 0) + value
         engagement = _engagement(conn, story, filters, points, totals)
+        reach = _link_reach(conn, story, filters)
+        clicks, personal_start = _clicks_and_intro(conn, story, filters)
     query_ms = (time.perf_counter() - started) * 1000
-    return build_report(
+    report = build_report(
         story,
         filters,
         groups,
@@ -192,4 +298,14 @@ def story_report(
         engagement,
         query_ms,
         now or dt.datetime.now(dt.UTC),
+    )
+    sums = [sum(getattr(r, name) for r in reach.values()) for name in FUNNEL_STAGES]
+    total = LinkReach(**dict(zip(FUNNEL_STAGES, sums, strict=True)),  # type: ignore[arg-type]
+                      delivery_known=any(r.delivery_known for r in reach.values()))
+    return dataclasses.replace(
+        report,
+        channels=tuple(channel_figures(name, r) for name, r in reach.items()),
+        funnel=funnel_of(total),
+        scene_clicks=clicks,
+        intro={name: intro_retention(f.retention, personal_start.get(name)) for name, f in report.variants.items()},
     )

@@ -15,8 +15,10 @@ def retention_svg(
     scenes: Sequence[SceneFigures],
     width: int = 760,
     height: int = 280,
+    band: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> str:
-    """Lines of retention (share 0..1 per second) with dashed scene boundaries and a legend."""
+    """Lines of retention (share 0..1 per second) with dashed scene boundaries and a legend; `band`
+    (low, high per second) is drawn behind them as the typical range of similar videos."""
     left, right, top, bottom = 44, 12, 26, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max((len(values) for _, values in curves), default=0)
@@ -47,6 +49,12 @@ def retention_svg(
             f'y1="{top}" y2="{top + plot_h}" stroke="#999" stroke-dasharray="4 3"/>'
             f'<text x="{x(scene.start) + 3:.1f}" y="{top - 8}" fill="#333">{escape(scene.id)}</text>'
         )
+    if band and band[0]:
+        low, high = band
+        upper = " ".join(f"{x(s):.1f},{y(v):.1f} {x(s + 1):.1f},{y(v):.1f}" for s, v in enumerate(high))
+        lower = " ".join(f"{x(s + 1):.1f},{y(v):.1f} {x(s):.1f},{y(v):.1f}" for s, v in reversed(list(enumerate(low))))
+        parts.append(f'<polygon class="typical-band" fill="#adb5bd" fill-opacity="0.35" stroke="none" '
+                     f'points="{upper} {lower}"><title>typical range of similar videos</title></polygon>')
     for index, (name, values) in enumerate(curves):
         if not values:
             continue

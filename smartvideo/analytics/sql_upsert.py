@@ -95,6 +95,18 @@ def driver_insert_new(
     return conn.exec_driver_sql(sql, row).first() is not None
 
 
+@functools.cache
+def _update_sql(dialect: str, table: Table, columns: tuple[str, ...], key: str) -> str:
+    mark = "%s" if dialect == "postgresql" else "?"
+    sets = ", ".join(f"{c} = {mark}" for c in columns)
+    return f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}"
+
+
+def driver_update(conn: Connection, table: Table, columns: tuple[str, ...], key: str, values: tuple[Any, ...]) -> None:
+    """UPDATE one row by its key straight to the driver; `values` are the columns' then the key's."""
+    conn.exec_driver_sql(_update_sql(conn.dialect.name, table, columns, key), values)
+
+
 def driver_value(conn: Connection, value: Any) -> Any:
     """Dates and times as SQLAlchemy stores them in SQLite (ISO text); unchanged for PostgreSQL."""
     if conn.dialect.name == "postgresql":

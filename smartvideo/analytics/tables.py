@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    false,
 )
 
 from smartvideo.storage.database import metadata
@@ -57,6 +58,16 @@ events_table = Table(
     Column("message", String(200)),
 )
 
+# batches stored before their render had a plan (variant unknown): folded into their view once it has
+pending_table = Table(
+    "analytics_pending",
+    metadata,
+    Column("view_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("link_id", String(16), nullable=False, index=True),
+    Column("device", String(20), nullable=False),
+)
+
 views_table = Table(
     "analytics_views",
     metadata,
@@ -81,7 +92,11 @@ views_table = Table(
     Column("continued", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(20), nullable=False, server_default="none"),  # the link's
+    Column("story_version", String(40), nullable=False, server_default=""),  # the render's
+    Column("notified", Boolean, nullable=False, server_default=false()),  # the view webhook has posted it
 )
+Index("ix_analytics_views_story", views_table.c.story, views_table.c.day)
 
 daily_table = Table(
     "analytics_daily",

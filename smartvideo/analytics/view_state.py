@@ -76,9 +76,17 @@ def scene_masks(
 
 
 def fold_events(
-    state: ViewState, events: Iterable[Event], n_seconds: int | None, scenes: Sequence[SceneSpan]
+    state: ViewState,
+    events: Iterable[Event],
+    n_seconds: int | None,
+    scenes: Sequence[SceneSpan],
+    counted_before: bool = True,
 ) -> tuple[ViewState, ViewDelta]:
-    """Fold a batch of events into a view's state; the delta says what changed."""
+    """Fold a batch of events into a view's state; the delta says what changed.
+
+    counted_before=False: the video's length was unknown when the earlier seconds came (a
+    progressive render not yet timed), so their watched fraction, half and end are counted now.
+    """
     bits = bytearray(state.watched)
     new: list[int] = []
     again: Counter[int] = Counter()
@@ -98,12 +106,14 @@ def fold_events(
             kinds.add(event.type)
     count = state.watched_count + len(new)
     n = n_seconds or 0
-    completed = state.completed or "ended" in kinds or (n > 0 and n - 1 in new)
+    old_count = min(state.watched_count, n) if counted_before else 0
+    reached_end = n > 0 and (n - 1 in new or (not counted_before and ViewState(bytes(bits)).has(n - 1)))
+    completed = state.completed or "ended" in kinds or reached_end
     entered, continued = scene_masks(bits, n, scenes, completed) if n and scenes else (state.entered, state.continued)
     entered |= state.entered
     continued |= state.continued
-    old_fraction = state.watched_count / n if n else 0.0
-    fraction = count / n if n else 0.0
+    old_fraction = old_count / n if n else 0.0
+    fraction = min(count, n) / n if n else 0.0
     rewatches = state.rewatches + sum(again.values())
     new_state = ViewState(
         watched=bytes(bits),
@@ -125,7 +135,7 @@ def fold_events(
         completed=completed and not state.completed,
         cta=new_state.cta and not state.cta,
         errored=new_state.errored and not state.errored,
-        became_half=n > 0 and count * 2 >= n and state.watched_count * 2 < n,
+        became_half=n > 0 and count * 2 >= n and old_count * 2 < n,
         became_rewatch_view=rewatches > 0 and state.rewatches == 0,
         entered=entered & ~state.entered,
         continued=continued & ~state.continued,

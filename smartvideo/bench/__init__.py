@@ -20,6 +20,8 @@ GROUPS: dict[str, str] = {
     "moviepy": "smartvideo.bench.render:run_moviepy",
     "click": "smartvideo.bench.click:run",
     "analytics": "smartvideo.bench.analytics:run",
+    "check_data": "smartvideo.bench.check_data:run",
+    "browser": "smartvideo.bench.browser:run",
     "campaign": "smartvideo.bench.campaign:run",
 }
 

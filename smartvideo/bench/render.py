@@ -1,16 +1,23 @@
-"""Render figures: cold and warm renders of the demo story, per-stage times, and plain MoviePy."""
+"""Render figures: cold and warm renders of the demo story, per-stage times, CPU cost, throughput,
+the quality of the per-click encode, and plain MoviePy."""
 
 from __future__ import annotations
 
 import argparse
 import copy
+import resource
+import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from smartvideo.bench.figures import emit
+from smartvideo.bench.similarity import compare_videos
+from smartvideo.render.plan import RenderPlan
 from smartvideo.render.renderer import Renderer, RenderRequest
+from smartvideo.render.scene_encoder import encode_scene
 from smartvideo.settings import RenderSettings, find_content_root
 
 STORY = "first_bill"
@@ -29,6 +36,12 @@ def _new_customer(base: dict[str, Any], n: int) -> dict[str, Any]:
     record["bill"]["total"] = round(base["bill"]["total"] + 1.37 * (n + 1), 2)
     record["bill"]["lines"][0]["amount"] = round(base["bill"]["lines"][0]["amount"] + 0.5 * (n + 1), 2)
     return record
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg), user + system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
@@ -52,18 +65,25 @@ def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
         base = dict(renderer.record_for(RenderRequest(story=STORY, customer=CUSTOMER, output=out)))
         renderer.render(RenderRequest(story=STORY, customer=CUSTOMER, output=out, variant="A"))  # warm up
         warm: list[float] = []
+        cpu: list[float] = []
         stages: dict[str, list[float]] = {}
         for run in range(runs):
             record = _new_customer(base, run)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), cpu_seconds()
             result = renderer.render(RenderRequest(story=STORY, customer=record["id"], output=out, variant="A",
                                                    record=record))
             warm.append(time.perf_counter() - started)
+            cpu.append(cpu_seconds() - cpu_started)
             for stage, seconds in result.timings.items():
                 stages.setdefault(stage, []).append(seconds)
         figures.append(emit("render_warm_s", warm, "s", story=STORY, video_s=duration,
-                            personal_scenes=personal, device="landscape",
-                            note="static scenes cached, a customer never rendered before"))
+                            personal_scenes=personal, device="landscape", encoder=renderer.video_encoder,
+                            note="p50; static scenes cached, a customer never rendered before"))
+        personal_s = sum(s.duration for s in result.plan.scenes if s.personal)
+        figures.append(emit("render_warm_cpu_s", cpu, "s", note="CPU-seconds per click, this process + ffmpeg"))
+        figures.append(emit("cpu_s_per_personal_video_s", [c / personal_s for c in cpu], "s/s",
+                            personal_video_s=round(personal_s, 2),
+                            note="CPU-seconds per click divided by the seconds of personal video in it"))
         for stage, values in stages.items():
             if stage != "total":
                 figures.append(emit(f"stage_{stage}_s", values, "s"))
@@ -71,7 +91,51 @@ def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
                             note="Pillow drawing of every layer of the personal scenes"))
         figures.append(emit("stage_plan_s", [_time_plan(renderer, record, out) for _ in range(runs)], "s",
                             note="planning alone, voice lines cached"))
+        figures += bench_quality(renderer, result.plan, Path(tmp) / "quality")
+        figures += bench_throughput(renderer, base, Path(tmp) / "throughput", runs)
     return figures
+
+
+def bench_quality(renderer: Renderer, plan: RenderPlan, folder: Path) -> list[dict[str, Any]]:
+    """The personal scenes as a click encodes them now, against one x264 process over the whole scene
+    (the encode before pieces and GPU encoding): SSIM and PSNR over every frame."""
+    ssim: list[float] = []
+    psnr: list[float] = []
+    for scene in plan.scenes:
+        if not scene.personal:
+            continue
+        reference = encode_scene(renderer.on_plate(scene, plan.device), plan.device,
+                                 folder / f"{scene.index}.reference.mp4", renderer.settings.preset, workers=1)
+        similarity = compare_videos(renderer.encode_personal(scene, plan.device, folder / f"{scene.index}.mp4"),
+                                    reference)
+        ssim.append(similarity.ssim)
+        psnr.append(similarity.psnr_db)
+    if not ssim:
+        return []
+    note = "personal scenes as encoded per click vs one whole-scene x264 process (today's encode)"
+    return [emit("personal_scene_ssim", ssim, "", encoder=renderer.video_encoder, note=note),
+            emit("personal_scene_psnr_db", psnr, "dB", encoder=renderer.video_encoder, note=note)]
+
+
+def bench_throughput(renderer: Renderer, base: dict[str, Any], folder: Path, runs: int) -> list[dict[str, Any]]:
+    """Renders per minute of new customers for one worker (this machine) at 1, 2 and 3 renders at once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    per_minute: dict[int, float] = {}
+    for concurrency in (1, 2, 3):
+        records = [_new_customer(base, 1000 * concurrency + n) for n in range(concurrency * max(2, runs // 2))]
+
+        def render(record: dict[str, Any]) -> None:
+            renderer.render(RenderRequest(story=STORY, customer=record["id"], output=folder / f"{record['id']}.mp4",
+                                          variant="A", record=record))
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(render, records))
+        per_minute[concurrency] = len(records) * 60 / (time.perf_counter() - started)
+    best = max(per_minute, key=lambda c: per_minute[c])
+    return [emit("renders_per_minute", [per_minute[best]], "renders/min", concurrency=best,
+                 by_concurrency={str(c): round(v, 2) for c, v in per_minute.items()},
+                 note="one worker on this machine, new customers, static scenes cached")]
 
 
 def _time_overlays(plan: Any) -> float:
@@ -98,8 +162,22 @@ def bench_moviepy(root: Path, warm_s: float | None, cold_s: float | None) -> lis
     with tempfile.TemporaryDirectory(prefix="sv-bench-mp-") as tmp:
         renderer = Renderer(_settings(root, Path(tmp) / "cache"))
         seconds = render_with_moviepy(renderer, STORY, CUSTOMER, Path(tmp) / "moviepy.mp4")
+        # Right after it, in the same process: new customers on a warm renderer (static scenes cached).
+        out = Path(tmp) / "out.mp4"
+        renderer.render(RenderRequest(story=STORY, customer=CUSTOMER, output=out, variant="A"))
+        base = dict(renderer.record_for(RenderRequest(story=STORY, customer=CUSTOMER, output=out)))
+        fresh = []
+        for n in range(3):
+            record = _new_customer(base, 500 + n)
+            started = time.perf_counter()
+            renderer.render(RenderRequest(story=STORY, customer=record["id"], output=out, variant="A", record=record))
+            fresh.append(time.perf_counter() - started)
     figures = [emit("moviepy_render_s", [seconds], "s", story=STORY,
                     note="CompositeVideoClip + write_videofile, same size, fps and codec settings")]
+    figures.append(emit("render_new_customer_after_moviepy_s", fresh, "s",
+                        note="warm render of a customer never rendered before, right after MoviePy"))
+    figures.append(emit("speedup_vs_moviepy_new_customer", [seconds / statistics.median(fresh)], "x",
+                        note="MoviePy seconds / the median above, one run"))
     if warm_s:
         figures.append(emit("speedup_vs_moviepy_warm", [seconds / warm_s], "x"))
     if cold_s:

@@ -20,6 +20,7 @@ def _date(text: str) -> dt.date:
 def cmd_report(args: argparse.Namespace) -> int:
     from smartvideo.analytics.engagement import load_engagement
     from smartvideo.analytics.formatters import render
+    from smartvideo.analytics.ingest import BeaconStore
     from smartvideo.analytics.report_model import Filters
     from smartvideo.analytics.report_queries import story_report
     from smartvideo.config import load_config
@@ -32,13 +33,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.date_from and args.date_to and args.date_from > args.date_to:
         raise SmartVideoError("--from must not be after --to")
     filters = Filters(args.date_from, args.date_to, args.variant, args.device, args.campaign)
-    report = story_report(
-        engine_for(config.sql_url),
-        args.story,
-        filters,
-        load_engagement(args.engagement, content_root=root),
-    )
-    text = render(report, args.format, root / "templates")
+    engine = engine_for(config.sql_url)
+    BeaconStore(engine).fold_pending()  # views that waited on their render's plan count from now on
+    if args.customer:
+        from smartvideo.analytics.viewer_report import customer_views, viewer_json, viewer_text
+
+        if args.format not in ("text", "json"):
+            raise SmartVideoError("report --customer writes text or json")
+        views = customer_views(engine, args.story, args.customer)
+        text = (viewer_json if args.format == "json" else viewer_text)(args.story, args.customer, views)
+        text += "\n" if args.format == "json" else ""
+    else:
+        report = story_report(
+            engine,
+            args.story,
+            filters,
+            load_engagement(args.engagement, content_root=root),
+        )
+        text = render(report, args.format, root / "templates")
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(args.out)
@@ -56,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--variant")
     p.add_argument("--device")
     p.add_argument("--campaign")
+    p.add_argument("--customer", help="one customer's views: heatmap row, events, variant, device, channel")
     p.add_argument("--engagement", help="engagement points YAML (default: engagement.yaml in the content root)")
     p.add_argument("--database", help="SQL URL (default: the configured database)")
     p.add_argument("--out", help="write to this file instead of stdout")

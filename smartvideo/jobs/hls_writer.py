@@ -8,6 +8,7 @@ later scenes encode; `#EXT-X-ENDLIST` is written when the last scene is in.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import shutil
 from pathlib import Path
@@ -18,6 +19,15 @@ from smartvideo.render.plan import PlannedScene, RenderPlan
 
 PLAYLIST = "index.m3u8"
 TARGET_DURATION = 30  # seconds; longer than any scene the shipped stories make
+
+
+def mux_scene_segment(scene: PlannedScene, segment: Path, audio: Path, target: Path) -> None:
+    """One MPEG-TS segment on the video's timeline: the scene's H.264 and its own AAC slice, copied."""
+    with atomic_output(target) as partial:
+        run_ffmpeg(["-i", str(segment), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+                    "-t", f"{scene.duration:.3f}", "-output_ts_offset", f"{scene.start:.3f}",
+                    "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(partial)],
+                   f"HLS segment for scene {scene.index + 1}")
 
 
 def segment_name(index: int) -> str:
@@ -36,10 +46,16 @@ def playlist_text(durations: list[float], target: int, ended: bool) -> str:
 
 
 class HlsWriter:
-    """A renderer SceneSink that grows an HLS EVENT playlist in `folder` (emptied first)."""
+    """A renderer SceneSink that grows an HLS EVENT playlist in `folder` (emptied first).
 
-    def __init__(self, folder: Path):
+    With a `cache_dir`, the segment of a scene without personal data (the same picture and sound
+    for every customer) is muxed once and copied afterwards: a click whose first scene is static
+    has its stream as soon as the plan reaches it.
+    """
+
+    def __init__(self, folder: Path, cache_dir: Path | None = None):
         self.folder = folder
+        self.cache_dir = cache_dir
         self.durations: list[float] = []
         if folder.exists():  # a previous, interrupted attempt: start the timeline again
             shutil.rmtree(folder)
@@ -51,14 +67,26 @@ class HlsWriter:
 
     def scene_ready(self, scene: PlannedScene, segment: Path, audio: Path) -> None:
         target = self.folder / segment_name(scene.index)
-        with atomic_output(target) as partial:
-            # Both streams are copied: the scene's H.264 and its own AAC slice of the soundtrack.
-            run_ffmpeg(["-i", str(segment), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
-                        "-t", f"{scene.duration:.3f}", "-output_ts_offset", f"{scene.start:.3f}",
-                        "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(partial)],
-                       f"HLS segment for scene {scene.index + 1}")
+        cached = self._cached_segment(scene, segment, audio)
+        if cached is not None and not cached.exists():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            mux_scene_segment(scene, segment, audio, cached)
+        if cached is not None:
+            with atomic_output(target) as partial:
+                shutil.copyfile(cached, partial)
+        else:
+            mux_scene_segment(scene, segment, audio, target)
         self.durations.append(scene.duration)
         write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=False))
+
+    def _cached_segment(self, scene: PlannedScene, segment: Path, audio: Path) -> Path | None:
+        if self.cache_dir is None or scene.personal:
+            return None
+        # The video segment's name is its content hash (the renderer's cache); the audio slice is
+        # hashed here; the timeline offset and length complete what decides the bytes.
+        sound = hashlib.sha256(audio.read_bytes()).hexdigest()
+        key = hashlib.sha256(f"{segment.name}:{sound}:{scene.start:.3f}:{scene.duration:.3f}".encode()).hexdigest()
+        return self.cache_dir / "hls" / f"{key[:32]}.ts"
 
     def finished(self, plan: RenderPlan) -> None:
         write_atomic(self.playlist, playlist_text(self.durations, self.target_duration(), ended=True))

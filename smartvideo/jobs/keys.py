@@ -51,6 +51,10 @@ class VideoFiles:
         return self.folder / "video.vtt"
 
     @property
+    def player(self) -> Path:
+        return self.folder / "video.player.json"
+
+    @property
     def hls_dir(self) -> Path:
         return self.folder / "hls"
 

@@ -4,10 +4,17 @@ claim -> queued -> rendering (progress) -> ready | failed, per (link, device). `
 is the one way anything becomes a job: at most one job per (link, device), however many clicks
 arrive at once, because only the caller that wins the claim (SET NX in Redis, or the in-process
 lock in embedded mode) submits it. Nothing here imports Flask.
+
+A dead worker's job is taken over by the next status check or click: a row says `rendering` only
+while a worker holds the job's run lock, a lease of RUN_LOCK_TTL (15 s) its heartbeat renews every
+5 s. A `rendering` row without that lease belongs to a worker that died (SIGKILL, lost machine):
+the job is queued again at once, one submitter winning a short takeover lock. The broker's own
+redelivery (after the visibility timeout) finds the video made, or the run lock held, and drops.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -17,14 +24,15 @@ from smartvideo.config import AppConfig
 from smartvideo.jobs import render_rows
 from smartvideo.jobs.context import JobContext
 from smartvideo.jobs.keys import RenderJob, VideoFiles, job_key
-from smartvideo.jobs.locks import JobLocks, claim_name
-from smartvideo.jobs.render_job import claim_ttl
+from smartvideo.jobs.locks import JobLocks, claim_name, run_lock_name, takeover_name
+from smartvideo.jobs.render_job import RUN_LOCK_TTL, claim_ttl
 from smartvideo.jobs.runners import JobRunner, runner_for
 from smartvideo.links import Link
 from smartvideo.render.plan import DeviceProfile
 from smartvideo.render.renderer import Renderer
 
 ACTIVE = ("queued", "rendering")
+log = logging.getLogger(__name__)
 
 
 class RenderJobs:
@@ -77,6 +85,8 @@ class RenderJobs:
         when `retry`). Returns the status dict. Safe to call from many clicks at once."""
         key = job_key(link.id, device.name)
         row = render_rows.get_render(self.engine, key)
+        if row is not None and self._worker_died(row):
+            return self._take_over(row, link, device, click)
         if row is not None:
             made = row.status == "ready" and self.files(link, device).video.exists()
             running = row.status in ACTIVE and self.locks.held(claim_name(key))
@@ -96,7 +106,25 @@ class RenderJobs:
         row = render_rows.get_render(self.engine, job_key(link.id, device.name))
         if row is None:
             return {"status": "queued", "progress": 0.0, "playlist": False}
+        if self._worker_died(row):
+            return self._take_over(row, link, device, None)
         return self._status_of(row, link, device)
+
+    def _worker_died(self, row: render_rows.RenderRow) -> bool:
+        """A `rendering` row whose run lock (the worker's lease) ran out."""
+        return row.status == "rendering" and not self.locks.held(run_lock_name(row.id))
+
+    def _take_over(self, row: render_rows.RenderRow, link: Link, device: DeviceProfile,
+                   click: dict[str, Any] | None) -> dict[str, Any]:
+        """Queue a dead worker's job again; of several web processes noticing it, one submits."""
+        if self.locks.acquire(takeover_name(row.id), "takeover", RUN_LOCK_TTL):
+            log.warning("job %s: its worker stopped renewing the lease; queued again", row.id)
+            render_rows.mark_queued(self.engine, row.id, link.id, link.story, device.name, link.variant)
+            self.locks.acquire(claim_name(row.id), row.id, claim_ttl(self.config.render_time_limit))
+            # The click's context (location) went with the lost message; the plan falls back as for
+            # a click without one.
+            self.runner.submit(RenderJob(key=row.id, link_id=link.id, device=device.name, click=dict(click or {})))
+        return {"status": "queued", "progress": 0.0, "playlist": False}
 
     def _status_of(self, row: render_rows.RenderRow, link: Link, device: DeviceProfile) -> dict[str, Any]:
         files = self.files(link, device)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 CLAIM_PREFIX = "smartvideo:claim:"
 RUN_PREFIX = "smartvideo:run:"
+TAKEOVER_PREFIX = "smartvideo:takeover:"
 
 # Release only when the lock still holds our token: a lock that ran out and was taken by
 # another worker must not be deleted by the first one.
@@ -111,3 +112,7 @@ def claim_name(key: str) -> str:
 
 def run_lock_name(key: str) -> str:
     return RUN_PREFIX + key
+
+
+def takeover_name(key: str) -> str:
+    return TAKEOVER_PREFIX + key

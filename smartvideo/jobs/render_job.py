@@ -150,13 +150,22 @@ def run_render_job(ctx: JobContext, job: RenderJob) -> str:
                 RenderRequest(story=link.story, customer=link.customer_id, output=files.video.resolve(),
                               device=job.device, variant=link.variant, click=job.click),
                 progress=_ProgressWriter(ctx, job.key, started),
-                scene_sink=HlsWriter(files.hls_dir),
+                scene_sink=HlsWriter(files.hls_dir, ctx.renderer.settings.cache_dir),
+                plan_listener=lambda facts: render_rows.set_plan_facts(
+                    ctx.engine, job.key, facts.variant, facts.story_version, facts.duration,
+                    list(facts.scenes) if facts.scenes is not None else None),
             )
         plan = result.plan
         render_rows.mark_ready(ctx.engine, job.key, plan.duration, plan.scene_bounds(), plan.variant)
         log.info("job %s: ready in %.1f s (%d scenes, %d from cache)", job.key, time.monotonic() - started,
                  len(plan.scenes), result.segments_reused)
         return "ready"
+    except BaseException:
+        try:
+            render_rows.mark_waiting(ctx.engine, job.key)  # while the run lock is still ours
+        except Exception:  # noqa: BLE001 - the render's own failure is the one to report
+            log.warning("job %s: could not mark the row waiting", job.key, exc_info=True)
+        raise
     finally:
         ctx.locks.release(run_lock_name(job.key), owner)
 
@@ -165,6 +174,11 @@ def after_failure(ctx: JobContext, job: RenderJob, exc: BaseException, policy: R
     """The one retry decision, for both runners: the delay before the next attempt (recorded), or
     None when the job has failed for good (recorded, claim freed)."""
     limit = policy.busy_retries if isinstance(exc, JobBusy) else policy.max_retries
+    if isinstance(exc, JobBusy) and job.attempt >= limit:
+        # A duplicate delivery (the broker's redelivery of a job another worker took over): the
+        # holder of the run lock finishes it, or the status path takes it over if that one dies.
+        log.info("job %s: still running elsewhere; duplicate message dropped", job.key)
+        return None
     if failure_is_permanent(exc) or job.attempt >= limit:
         record_failure(ctx, job, exc)
         return None

@@ -25,6 +25,7 @@ class RenderRow:
     story: str
     device: str
     variant: str | None
+    story_version: str | None
     status: str
     progress: float
     duration: float | None
@@ -46,7 +47,8 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def _to_row(row: Any) -> RenderRow:
     return RenderRow(id=row.id, link_id=row.link_id, story=row.story, device=row.device, variant=row.variant,
-                     status=row.status, progress=float(row.progress or 0), duration=row.duration,
+                     story_version=row.story_version, status=row.status, progress=float(row.progress or 0),
+                     duration=row.duration,
                      scenes=json.loads(row.scenes) if row.scenes else None, error=row.error,
                      created_at=_aware(row.created_at), finished_at=_aware(row.finished_at))  # type: ignore[arg-type]
 
@@ -75,10 +77,34 @@ def mark_rendering(engine: Engine, key: str, progress: float = 0.0) -> None:
                      .values(status="rendering", progress=progress, error=None))
 
 
+def mark_waiting(engine: Engine, key: str) -> None:
+    """An attempt ended without a video: back to queued until the runner's decision (retry or failed).
+
+    A row says `rendering` only while a worker holds the job's run lock: that is what lets the
+    status path tell a dead worker's job (rendering, no lock) from a live one.
+    """
+    with engine.begin() as conn:
+        conn.execute(update(renders_table).where(renders_table.c.id == key)
+                     .where(renders_table.c.status == "rendering").values(status="queued", progress=0.0))
+
+
 def set_progress(engine: Engine, key: str, progress: float) -> None:
     with engine.begin() as conn:
         conn.execute(update(renders_table).where(renders_table.c.id == key)
                      .where(renders_table.c.status == "rendering").values(progress=round(progress, 4)))
+
+
+def set_plan_facts(engine: Engine, key: str, variant: str, story_version: str, duration: float | None = None,
+                   scenes: list[dict[str, Any]] | None = None) -> None:
+    """What the render is, written as soon as the plan knows it (before the video exists), so views
+    of the progressive stream carry the right variant and story version, and, once every scene is
+    timed, its length and scene bounds."""
+    values: dict[str, Any] = {"variant": variant, "story_version": story_version}
+    if duration is not None:
+        values.update(duration=duration, scenes=json.dumps(scenes or []))
+    with engine.begin() as conn:
+        conn.execute(update(renders_table).where(renders_table.c.id == key)
+                     .where(renders_table.c.status != "ready").values(**values))
 
 
 def mark_ready(engine: Engine, key: str, duration: float, scenes: list[dict[str, Any]], variant: str | None) -> None:

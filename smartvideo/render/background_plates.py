@@ -14,7 +14,7 @@ from smartvideo.atomic_files import atomic_output
 from smartvideo.ffmpeg_exec import run_ffmpeg
 from smartvideo.render.plan import DeviceProfile
 
-PLATE_VERSION = 2  # part of the file name: bump when the plate's encoding changes
+PLATE_VERSION = 3  # part of the file name: bump when the plate's encoding changes
 _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -34,7 +34,10 @@ def plate_for(source: str, file_hash: str, device: DeviceProfile, cache_dir: Pat
         with atomic_output(path) as partial:
             # Cheap to decode (no CABAC, no deblocking) and good enough to be re-encoded at CRF 23:
             # CRF 18 decodes a quarter faster than CRF 12 with no difference visible after that.
+            # A keyframe every second: a piece of a scene seeks into the plate (scene_encoder)
+            # and decodes from the keyframe before its first frame.
             run_ffmpeg(["-i", source, "-an", "-vf", fit, "-c:v", "libx264", "-preset", "ultrafast",
-                        "-tune", "fastdecode", "-crf", "18", "-pix_fmt", "yuv420p", "-f", "mp4", str(partial)],
+                        "-tune", "fastdecode", "-crf", "18", "-g", str(device.fps), "-pix_fmt", "yuv420p",
+                        "-f", "mp4", str(partial)],
                        f"background plate for {Path(source).name}")
     return path

@@ -13,7 +13,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:–—])\s+")
 
 
-def _timestamp(seconds: float) -> str:
+def timestamp(seconds: float) -> str:
     millis = max(0, round(seconds * 1000))
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)
@@ -21,7 +21,7 @@ def _timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
-def _escape(text: str) -> str:
+def cue_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -99,7 +99,7 @@ def build_webvtt(cues: Sequence[tuple[float, float, str]]) -> str:
         for index, part in enumerate(parts):
             # the last part ends exactly at `end`, so rounding never lets a line overrun its audio
             stop = end if index == len(parts) - 1 else position + (end - start) * len(part) / total
-            body = "\n".join(_escape(line) for line in wrap_line(part))
-            blocks.append(f"{_timestamp(position)} --> {_timestamp(stop)}\n{body}")
+            body = "\n".join(cue_text(line) for line in wrap_line(part))
+            blocks.append(f"{timestamp(position)} --> {timestamp(stop)}\n{body}")
             position = stop
     return "\n\n".join(blocks) + "\n"

@@ -33,7 +33,10 @@ def to_decimal(value: object, what: str = "value") -> Decimal:
     if isinstance(value, bool) or value is None:
         raise TemplateDataError(f"{what} must be a number, got {value!r}")
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise ValueError(value)
+        return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         raise TemplateDataError(f"{what} must be a number, got {value!r}") from None
 
@@ -65,10 +68,64 @@ def format_money_words(value: object, currency: str = "EUR", locale: str = "en")
     return f"{sign}{major_part} {joiner} {minor_part}"
 
 
+# Sign-aware wording: a negative change reads "less", never "-€5.50 more" or "minus ... more".
+_CHANGE_WORDS = {"en": ("more", "less", "the same"), "nl": ("meer", "minder", "hetzelfde")}
+_PAYMENT_WORDS = {
+    # lang: (pay, get back, nothing to pay, label pay, label get back)
+    "en": ("you pay {}", "you get {} back", "you pay nothing", "you pay", "you get back"),
+    "nl": ("betaalt u {}", "krijgt u {} terug", "betaalt u niets", "betaalt u", "krijgt u terug"),
+}
+
+
+def _lang(locale: str) -> str:
+    lang = locale.split("_")[0]
+    return lang if lang in _CHANGE_WORDS else "en"
+
+
+def format_money_change(value: object, currency: str = "EUR", locale: str = "en", spoken: bool = False) -> str:
+    """5.5 -> '€5.50 more', -5.5 -> '€5.50 less' (nl: meer/minder); spoken: in words."""
+    amount = to_decimal(value, "money amount")
+    more, less, same = _CHANGE_WORDS[_lang(locale)]
+    if amount == 0:
+        return same
+    say = format_money_words if spoken else format_money
+    return f"{say(abs(amount), currency, locale)} {more if amount > 0 else less}"
+
+
+def format_change(value: object, unit: str = "", locale: str = "en") -> str:
+    """15 -> '15 GB more', -2.5 -> '2.5 GB less' (nl: '2,5 GB minder'); 0 -> 'the same'."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise TemplateDataError(f"a change must be a number, got {value!r}")
+    more, less, same = _CHANGE_WORDS[_lang(locale)]
+    if value == 0:
+        return same
+    shown = format_decimal(abs(Decimal(str(value))), format="#,##0.##", locale=babel_locale(locale))
+    return f"{shown}{' ' + unit if unit else ''} {more if value > 0 else less}"
+
+
+def format_payment(value: object, currency: str = "EUR", locale: str = "en", spoken: bool = False) -> str:
+    """135.2 -> 'you pay €135.20'; -20.5 -> 'you get €20.50 back' (nl: 'krijgt u € 20,50 terug')."""
+    amount = to_decimal(value, "money amount")
+    pay, back, nothing, _, _ = _PAYMENT_WORDS[_lang(locale)]
+    if amount == 0:
+        return nothing
+    say = format_money_words if spoken else format_money
+    return (pay if amount > 0 else back).format(say(abs(amount), currency, locale))
+
+
+def payment_label(value: object, locale: str = "en") -> str:
+    """The words before a drawn amount: 'you pay' or, for a credit, 'you get back'."""
+    amount = to_decimal(value, "money amount")
+    words = _PAYMENT_WORDS[_lang(locale)]
+    return words[4] if amount < 0 else words[3]
+
+
 def format_number(value: float | None, fmt: str | None, locale: str = "en", currency: str = "EUR") -> str:
     """Format a number for display: money | integer | decimal | percent (a fraction, 0.25 -> 25%)."""
     if value is None:
         raise TemplateDataError("a number is missing")
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise TemplateDataError(f"a number must be finite, got {value!r}")
     loc = babel_locale(locale, currency)
     if fmt == "money":
         return format_money(value, currency, locale)

@@ -105,6 +105,7 @@ class PlannedScene:
     layers: tuple[PlannedLayer, ...]
     voice: VoiceLine | None
     personal: bool  # True when any of it came from customer data
+    title: str = ""  # chapter name (not drawn: not part of the visual key)
 
     def visual_key(self, device: DeviceProfile, renderer_version: str) -> str:
         """Hash of everything that decides this scene's pixels: the segment cache key."""
@@ -140,7 +141,8 @@ class RenderPlan:
         return round(last.start + last.duration, 6)
 
     def scene_bounds(self) -> list[dict[str, float | str]]:
-        """Scene boundaries for analytics: id, start, end in seconds."""
+        """Scene boundaries for analytics: id, start, end in seconds, and whether it is personal."""
         return [
-            {"id": s.id, "start": s.start, "end": round(s.start + s.duration, 6)} for s in self.scenes
+            {"id": s.id, "start": s.start, "end": round(s.start + s.duration, 6), "personal": s.personal}
+            for s in self.scenes
         ]

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from smartvideo.errors import SmartVideoError, TemplateDataError
+from smartvideo.render.contract import RecordRejected, read_record, with_defaults
+from smartvideo.render.drawing.fonts import chain, installed_fallbacks, missing_glyphs
 from smartvideo.render.formatting import format_number
 from smartvideo.render.plan import (
     Background,
@@ -77,27 +81,18 @@ def pick_variant(story: StorySpec, customer_id: str, wanted: str | None = None) 
     return story.variants[-1]
 
 
-def _set_default(data: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        elif not isinstance(child, dict):
-            return
-        node = child
-    if node.get(parts[-1]) is None:
-        node[parts[-1]] = value
+def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record read by the story's contract, its defaults filled in: the one conversion path.
+
+    CLI renders, on-click renders, agent pushes, campaigns and check-data all come through here;
+    a record that breaks the contract is a RecordRejected naming the record and the field.
+    """
+    return read_record(story.contract, with_defaults(record, story.defaults))
 
 
 def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """The template context: the record (with the story's declared defaults) plus click context."""
-    import copy
-
-    data = copy.deepcopy(dict(record))
-    for dotted, value in story.defaults.items():
-        _set_default(data, dotted, value)
+    """The template context: the record (read by the contract, with defaults) plus click context."""
+    data = story_record(story, record)
     context: dict[str, Any] = {key: as_record(value, key) for key, value in data.items()}
     for key, value in extra.items():
         context[key] = as_record(value, key)
@@ -135,7 +130,7 @@ def _style(theme: ThemeSpec, layer: LayerSpec, lib: Library, device: DeviceProfi
     max_size = max(10, round(spec.size * min(device.width, device.height)))
     return TextStyle(
         font=str(lib.path(theme.fonts[spec.font])),
-        fallback_fonts=tuple(str(lib.path(p)) for p in theme.fallback_fonts),
+        fallback_fonts=(*(str(lib.path(p)) for p in theme.fallback_fonts), *installed_fallbacks()),
         color=theme.color(spec.color),
         max_size=max_size,
         min_size=max(10, round(max_size * 0.35)),
@@ -156,6 +151,56 @@ def _number_value(text: str, where: Where) -> float:
         raise TemplateDataError(f"{where.file}:{where.line}: a number layer needs a number, got '{text}'") from None
 
 
+def _check_glyphs(text: str, style: TextStyle, layer: LayerSpec, context: Mapping[str, Any]) -> None:
+    """Refuse, naming the field, a text with characters no font in the chain can draw."""
+    missing = missing_glyphs(text, chain(style))
+    if not missing:
+        return
+    shown = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing[:3])
+    field = next((path for path in _data_paths(layer) if any(ch in _text_at(context, path) for ch in missing)),
+                 None)
+    where = f"{layer.where.file}:{layer.where.line}: "
+    what = f"{field}: " if field else ""
+    raise TemplateDataError(f"{where}{what}no font can draw {shown}; the text would lose it on screen")
+
+
+def _data_paths(layer: LayerSpec) -> list[str]:
+    from jinja2 import TemplateSyntaxError
+
+    from smartvideo.render.contract import template_references
+
+    sources = [(layer.chart.items, True)] if layer.chart else [(layer.content, False)]
+    paths: list[str] = []
+    for source, expression in sources:
+        try:
+            paths.extend(template_references(source, expression))
+        except TemplateSyntaxError:  # reported where the scene is loaded; here only the field name is lost
+            continue
+    if layer.chart:
+        paths = [f"{p}.{layer.chart.label}" for p in paths]
+    return paths
+
+
+def _text_at(context: Mapping[str, Any], dotted: str) -> str:
+    """Every text at a dotted path (list items included), joined: to find which field holds a character."""
+    nodes: list[Any] = [context]
+    for part in dotted.split("."):
+        nxt: list[Any] = []
+        for node in nodes:
+            if isinstance(node, list | tuple):
+                nxt.extend(item.get(part) for item in node if isinstance(item, Mapping))
+            elif isinstance(node, Mapping):
+                nxt.append(node.get(part))
+        nodes = nxt
+    flat: list[str] = []
+    for node in nodes:
+        if isinstance(node, list | tuple):
+            flat.extend(str(v) for v in node)
+        elif isinstance(node, str):
+            flat.append(node)
+    return "\n".join(flat)
+
+
 def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
                  locale: str, currency: str) -> tuple[ChartItem, ...]:
     chart = layer.chart
@@ -170,7 +215,8 @@ def _chart_items(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec,
                 f"{layer.where.file}:{layer.where.line}: chart item {n} of '{chart.items}' needs "
                 f"'{chart.label}' and '{chart.value}'")
         label, value = row[chart.label], row[chart.value]
-        if label is None or isinstance(value, bool) or not isinstance(value, int | float):
+        if label is None or isinstance(value, bool) or not isinstance(value, int | float | Decimal) or (
+                isinstance(value, float) and not math.isfinite(value)):
             raise TemplateDataError(
                 f"{layer.where.file}:{layer.where.line}: chart item {n}: label must be set and value numeric")
         pairs.append((str(label), float(value)))
@@ -202,6 +248,8 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
     style = _style(theme, layer, lib, device)
     if layer.kind == "chart":
         items = _chart_items(layer, context, theme, story.locale, story.currency)
+        for item in items:
+            _check_glyphs(item.label, style, layer, context)
         return dataclasses.replace(base, style=style, chart_kind=layer.chart.kind if layer.chart else "bars",
                                    chart_items=items)
     text = render_text(layer.content, context, layer.where)
@@ -211,6 +259,7 @@ def _plan_layer(layer: LayerSpec, context: Mapping[str, Any], theme: ThemeSpec, 
                                    text=format_number(value, layer.number_format, story.locale, story.currency))
     if not text.strip():
         raise TemplateDataError(f"{layer.where.file}:{layer.where.line}: the {layer.kind} text came out empty")
+    _check_glyphs(text, style, layer, context)
     return dataclasses.replace(base, style=style, text=text)
 
 
@@ -244,6 +293,15 @@ class StoryPlanner:
         self.theme = lib.themes[self.story.theme]
         self.customer_id = str(inputs.record.get("id", ""))
         self.variant = pick_variant(self.story, self.customer_id, inputs.variant)
+        try:
+            self._resolve(every_scene)
+        except RecordRejected:
+            raise
+        except TemplateDataError as exc:
+            raise TemplateDataError(f"customer {self.customer_id or '?'}: {exc}") from None
+
+    def _resolve(self, every_scene: bool) -> None:
+        lib, inputs, asset_hash = self.lib, self.inputs, self.asset_hash
         self.context = build_context(self.story, inputs.record, inputs.extra_context)
         variant = self.variant
         refs: tuple[SceneRef, ...] = variant.scenes if variant and variant.scenes else self.story.scenes
@@ -286,16 +344,27 @@ class StoryPlanner:
             yield PlannedScene(
                 id=scene.id, index=index, start=round(clock, 6), duration=duration,
                 background=_background(scene.background, self.lib, self.asset_hash), layers=layers, voice=voice,
-                personal=personal,
+                personal=personal, title=scene.title,
             )
             clock += duration
+
+    @property
+    def variant_name(self) -> str:
+        return self.variant.name if self.variant else "default"
+
+    @property
+    def story_version(self) -> str:
+        """A content hash of the story and the scenes this customer gets, as loaded: two views with
+        the same version were made from the same scripts."""
+        specs = (self.story, tuple(scene for scene, _ in self.selected))
+        return hashlib.sha256(repr(specs).encode()).hexdigest()[:12]
 
     def plan(self, scenes: Sequence[PlannedScene]) -> RenderPlan:
         """The whole plan, from the scenes `scenes()` gave."""
         story = self.story
         return RenderPlan(
             story_id=story.id, customer_key=customer_key(story.id, self.customer_id),
-            variant=self.variant.name if self.variant else "default", device=self.inputs.device,
+            variant=self.variant_name, device=self.inputs.device,
             locale=story.locale, scenes=tuple(scenes), music=str(self.lib.path(story.music)) if story.music else None,
             music_volume=story.music_volume, title=story.title, cta_url=self.cta_url,
         )

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,15 +29,33 @@ from smartvideo.render.audio_track import MusicBed, PlacedVoice, build_audio_tra
 from smartvideo.render.background_plates import plate_for
 from smartvideo.render.captions import build_webvtt
 from smartvideo.render.devices import device_profile
+from smartvideo.render.interactive import player_extras
 from smartvideo.render.plan import DeviceProfile, PlannedScene, RenderPlan
-from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context
+from smartvideo.render.planner import PlanInputs, StoryPlanner, build_context, story_record
 from smartvideo.render.scene_encoder import encode_scene
 from smartvideo.render.scene_loader import Library, load_library
 from smartvideo.render.templating import evaluate
+from smartvideo.render.video_encoders import X264, choose_video_encoder
 from smartvideo.render.voice import Speech, VoiceBank
 from smartvideo.settings import RenderSettings
 
 Progress = Callable[[str, float], None]  # (stage, fraction done 0..1)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFacts:
+    """What a render is, known before its video is: reported first without the timing (as soon as
+    the planner has picked the variant and scenes), then again with it (once every scene is timed,
+    usually long before the last segment is encoded)."""
+
+    variant: str
+    device: str
+    story_version: str
+    duration: float | None = None
+    scenes: tuple[dict[str, float | str], ...] | None = None
+
+
+PlanListener = Callable[[PlanFacts], None]
 
 
 class SceneSink(Protocol):
@@ -97,6 +116,8 @@ class Renderer:
         self._sources: dict[Path, FileCustomerSource] = {}
         self._lock = threading.Lock()
         self._segment_locks: dict[str, threading.Lock] = {}
+        self.video_encoder = choose_video_encoder(settings.video_encoder)  # probed once per process
+        self._active = 0  # renders under way in this renderer
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -118,9 +139,12 @@ class Renderer:
         raise DataSourceError(f"story '{story_id}' names no customer data file; pass --data")
 
     def record_for(self, request: RenderRequest) -> Mapping[str, Any]:
+        """The customer's record read by the story's contract; RecordRejected names a field that breaks it."""
         if request.record is not None:
-            return request.record
-        return self.customer_source(self.data_file_for(request.story, request.data_file)).get(request.customer)
+            raw = request.record
+        else:
+            raw = self.customer_source(self.data_file_for(request.story, request.data_file)).get(request.customer)
+        return story_record(self.library.story(request.story), raw)
 
     def click_context(self, story_id: str, record: Mapping[str, Any], click: Mapping[str, Any]) -> dict[str, Any]:
         """Click context for templates: `click` itself, and `store` when the story looks one up."""
@@ -149,7 +173,10 @@ class Renderer:
 
     def _segment(self, scene: PlannedScene, device: DeviceProfile) -> tuple[Path, bool]:
         """The cached segment for a scene, encoding it when missing. Returns (path, reused)."""
-        key = scene.visual_key(device, f"{RENDERER_VERSION}:{self.settings.preset}")
+        version = f"{RENDERER_VERSION}:{self.settings.preset}"
+        if self.video_encoder != X264:  # x264's keys stay as they were
+            version += f":{self.video_encoder}"
+        key = scene.visual_key(device, version)
         folder = self.settings.work_dir / "segments" if scene.personal else self.settings.cache_dir / "segments"
         path = folder / f"{key}.mp4"
         with self._lock:
@@ -158,23 +185,49 @@ class Renderer:
             if path.exists():
                 os.utime(path)  # recently used: the retention sweep keeps it
                 return path, True
-            if scene.personal and scene.background.kind == "video" and scene.background.path:
-                # Encoded on every click: start from a background already at the device's size.
-                plate = plate_for(scene.background.path, scene.background.file_hash or "", device,
-                                  self.settings.cache_dir)
-                scene = dataclasses.replace(
-                    scene, background=dataclasses.replace(scene.background, path=str(plate)))
-            encode_scene(scene, device, path, self.settings.preset)
+            if scene.personal:
+                return self.encode_personal(scene, device, path), False
+            encode_scene(scene, device, path, self.settings.preset, encoder=self.video_encoder)
             return path, False
 
+    def on_plate(self, scene: PlannedScene, device: DeviceProfile) -> PlannedScene:
+        """`scene` with its video background swapped for the plate at the device's size (made once)."""
+        if scene.background.kind != "video" or not scene.background.path:
+            return scene
+        plate = plate_for(scene.background.path, scene.background.file_hash or "", device, self.settings.cache_dir)
+        return dataclasses.replace(scene, background=dataclasses.replace(scene.background, path=str(plate)))
+
+    def encode_personal(self, scene: PlannedScene, device: DeviceProfile, path: Path) -> Path:
+        """Encode a scene the way every click does: on its plate, cut into pieces encoded side by
+        side (scene_encoder), with the GPU encoder where there is one."""
+        # Pieces cost about a tenth more CPU than one process: worth it while one render leaves
+        # cores idle, not when several renders (a campaign) already keep every core busy.
+        with self._lock:
+            workers = max(1, self.settings.parallel // max(1, self._active))
+        return encode_scene(self.on_plate(scene, device), device, path, self.settings.preset, workers,
+                            self.video_encoder)
+
     def render(self, request: RenderRequest, progress: Progress | None = None,
-               scene_sink: SceneSink | None = None) -> RenderResult:
+               scene_sink: SceneSink | None = None, plan_listener: PlanListener | None = None) -> RenderResult:
+        """Render one video (see _render); counts the renders under way, which share the cores."""
+        with self._lock:
+            self._active += 1
+        try:
+            return self._render(request, progress, scene_sink, plan_listener)
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    def _render(self, request: RenderRequest, progress: Progress | None,
+                scene_sink: SceneSink | None, plan_listener: PlanListener | None) -> RenderResult:
         """Render one video.
 
         Scenes are timed one by one (each voice line spoken when its scene comes up) and each is
         encoded as soon as it is timed, so scene 1 is ready while later lines are still spoken.
         A `scene_sink` gets every scene in order with its own audio slice the moment it is
-        encoded (progressive delivery), then the whole plan when the MP4 is done.
+        encoded (progressive delivery), then the whole plan when the MP4 is done. A `plan_listener`
+        hears what the render is (variant, device, story version; then its scene timing) before
+        the video exists, so views of a progressive stream are attributed correctly.
         """
         report = progress or (lambda stage, done: None)
         timings: dict[str, float] = {}
@@ -183,6 +236,9 @@ class Renderer:
         spoken: dict[tuple[str, str], Speech] = {}
         planner = self.planner(request, spoken)  # every text resolved here: data errors come first
         device = planner.inputs.device
+        facts = PlanFacts(planner.variant_name, device.name, planner.story_version)
+        if plan_listener:
+            plan_listener(facts)
         music = str(self.library.path(planner.story.music)) if planner.story.music else None
         total_scenes = len(planner.selected)
         scenes: list[PlannedScene] = []
@@ -220,6 +276,9 @@ class Renderer:
                     if failure:
                         break
                 plan = planner.plan(scenes)
+                if plan_listener and not failure:
+                    plan_listener(dataclasses.replace(facts, duration=plan.duration,
+                                                      scenes=tuple(plan.scene_bounds())))
                 timings["plan_and_voice"] = time.perf_counter() - t0
                 audio = self._audio(plan, spoken, request) if not failure else None
             finally:
@@ -240,6 +299,7 @@ class Renderer:
         write_atomic(captions, build_webvtt(caption_cues(plan)))
         manifest = output.with_suffix(".json")
         write_atomic(manifest, json.dumps(manifest_of(plan), indent=2))
+        write_atomic(player_file(output), json.dumps(player_extras(plan)))
         if scene_sink:
             scene_sink.finished(plan)
         timings["assemble"] = time.perf_counter() - t3
@@ -260,12 +320,27 @@ class Renderer:
 
     def _scene_audio(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech], music: str | None,
                      volume: float, request: RenderRequest) -> Path:
-        """This scene's own slice of the soundtrack (its voice line over its stretch of the music)."""
+        """This scene's own slice of the soundtrack (its voice line over its stretch of the music).
+
+        A scene without personal data has the same slice for every customer: it is mixed once and
+        kept in the cache, so the first scene of a click is on its way without an audio encode.
+        """
         line = self._mastered(scene, spoken)
         voices = [PlacedVoice(str(line), scene.voice.offset)] if line and scene.voice else []
         bed = MusicBed(music, volume, start=scene.start, fade_in=scene.index == 0, fade_out=False) if music else None
-        return build_audio_track(voices, scene.duration, self._work_file(request, f".s{scene.index}.m4a"), bed,
-                                 self.settings.cache_dir)
+        output = self._work_file(request, f".s{scene.index}.m4a")
+        if scene.personal:
+            return build_audio_track(voices, scene.duration, output, bed, self.settings.cache_dir)
+        files = [voice.path for voice in voices] + ([music] if music else [])
+        inputs = [(path, os.stat(path).st_size, os.stat(path).st_mtime_ns) for path in files]
+        key = hashlib.sha256(repr((RENDERER_VERSION, voices, bed, scene.duration, inputs)).encode()).hexdigest()[:32]
+        cached = self.settings.cache_dir / "scene_audio" / f"{key}.m4a"
+        if not cached.exists():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            build_audio_track(voices, scene.duration, cached, bed, self.settings.cache_dir)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, output)  # the caller deletes its slice after use
+        return output
 
     def _audio(self, plan: RenderPlan, spoken: dict[tuple[str, str], Speech], request: RenderRequest) -> Path:
         """The soundtrack of the whole video, mixed once (no joins in the audio)."""
@@ -301,6 +376,11 @@ def caption_cues(plan: RenderPlan) -> list[tuple[float, float, str]]:
     """(start, end, text) of every voice line, in video time."""
     return [(s.start + s.voice.offset, s.start + s.voice.offset + s.voice.duration, s.voice.text)
             for s in plan.scenes if s.voice]
+
+
+def player_file(video: Path) -> Path:
+    """The player's side file next to a video: chapters and the call to action (interactive.py)."""
+    return video.with_suffix(".player.json")
 
 
 def manifest_of(plan: RenderPlan) -> dict[str, Any]:

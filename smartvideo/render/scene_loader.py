@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo.errors import SceneError, ValidationFailed
+from smartvideo.render.contract import DataContract, parse_contract
 from smartvideo.render.scene_model import (
     ANIMATIONS,
     LAYER_KINDS,
@@ -266,7 +267,7 @@ def parse_layer(root: Path, data: Any, owner: LineList, index: int) -> LayerSpec
 
 
 _SCENE_KEYS = {"id", "duration", "background", "when", "layers", "voice", "padding", "voice_offset",
-               "min_duration", "description"}
+               "min_duration", "description", "title"}
 
 
 def parse_scene(root: Path, path: Path) -> SceneSpec:
@@ -294,6 +295,7 @@ def parse_scene(root: Path, path: Path) -> SceneSpec:
         voice_offset=_number(data, "voice_offset", 0.3, 0.0, 10.0) or 0.0,
         min_duration=_number(data, "min_duration", 2.0, 0.5, 60.0) or 2.0,
         voice_where=_where(data, "voice") if "voice" in data else None,
+        title=_text(data, "title", "") or "",
     )
 
 
@@ -369,7 +371,7 @@ def parse_theme(root: Path, path: Path) -> ThemeSpec:
 
 _STORY_KEYS = {"id", "title", "theme", "voice", "scenes", "locale", "currency", "music",
                "music_volume", "cta_url", "variants", "defaults", "sample", "stores", "data",
-               "description"}
+               "description", "contract"}
 _VARIANT_KEYS = {"weight", "scenes", "voice", "overrides", "description"}
 _OVERRIDE_KEYS = {"voice", "duration", "background", "layers"}
 
@@ -469,6 +471,7 @@ def parse_story(root: Path, path: Path) -> StorySpec:
             defaults[key] = value
     if "cta_url" in data:
         _template(data, "cta_url")
+    locale = _text(data, "locale", "en") or "en"
     return StorySpec(
         id=story_id,
         title=_text(data, "title", story_id) or story_id,
@@ -486,7 +489,19 @@ def parse_story(root: Path, path: Path) -> StorySpec:
         sample=sample,
         stores=stores,
         data=_asset(root, data, "data") if "data" in data else None,
+        contract=_contract(root, data, locale) if "contract" in data else None,
     )
+
+
+def _contract(root: Path, data: LineDict, locale: str) -> DataContract:
+    """The story's `contract:`: a mapping of field -> type, or the name of a schema file holding one."""
+    raw = data["contract"]
+    if isinstance(raw, str):
+        schema = load_mapping(root / _asset(root, data, "contract"))
+        fields = schema.get("fields", schema) if isinstance(schema.get("fields"), LineDict) else schema
+        return parse_contract(fields, fields.file, fields.line, locale)
+    contract = _mapping(data, "contract")
+    return parse_contract(contract, data.file, data.line_of("contract"), locale)
 
 
 # ---- the whole library ----------------------------------------------------------------------

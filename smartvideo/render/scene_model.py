@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from smartvideo.render.contract import DataContract
 from smartvideo.render.templating import Where
 
 Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame
@@ -66,6 +67,7 @@ class SceneSpec:
     voice_offset: float = 0.3  # the voice starts this long after the scene
     min_duration: float = 2.0
     voice_where: Where | None = None  # where the voice line is written, for error messages
+    title: str = ""  # chapter name in the player; untitled scenes belong to the chapter before
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,7 @@ class StorySpec:
     sample: SampleSpec | None = None
     stores: StoreLookupSpec | None = None
     data: str | None = None  # default customer data file for this story
+    contract: DataContract | None = None  # the fields its scenes and voice may use, by type
 
     def variant(self, name: str) -> VariantSpec | None:
         return next((v for v in self.variants if v.name == name), None)

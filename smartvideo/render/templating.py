@@ -50,7 +50,7 @@ def _finalize(value: Any) -> Any:
     if value is None:
         raise TemplateDataError("a field used in the text is empty (null); give it a value or a default")
     if isinstance(value, str) and ("{{" in value or "{%" in value):
-        raise TemplateDataError("customer data contains template syntax ('{{' or '{%'); refusing it")
+        raise TemplateDataError(f"a field holds template syntax ('{{{{' or '{{%'), refused: {value[:40]!r}")
     return value
 
 
@@ -96,6 +96,36 @@ def _number(ctx: Context, value: Any, fmt: str = "decimal") -> str:
     return formatting.format_number(value, fmt, _ctx_locale(ctx), _ctx_currency(ctx))
 
 
+@pass_context
+def _money_change(ctx: Context, value: Any, currency: str | None = None) -> str:
+    return formatting.format_money_change(value, currency or _ctx_currency(ctx), _ctx_locale(ctx))
+
+
+@pass_context
+def _money_change_words(ctx: Context, value: Any, currency: str | None = None) -> str:
+    return formatting.format_money_change(value, currency or _ctx_currency(ctx), _ctx_locale(ctx), spoken=True)
+
+
+@pass_context
+def _change(ctx: Context, value: Any, unit: str = "") -> str:
+    return formatting.format_change(value, unit, _ctx_locale(ctx))
+
+
+@pass_context
+def _payment(ctx: Context, value: Any, currency: str | None = None) -> str:
+    return formatting.format_payment(value, currency or _ctx_currency(ctx), _ctx_locale(ctx))
+
+
+@pass_context
+def _payment_words(ctx: Context, value: Any, currency: str | None = None) -> str:
+    return formatting.format_payment(value, currency or _ctx_currency(ctx), _ctx_locale(ctx), spoken=True)
+
+
+@pass_context
+def _payment_label(ctx: Context, value: Any) -> str:
+    return formatting.payment_label(value, _ctx_locale(ctx))
+
+
 def _plural(count: Any, singular: str, plural_form: str | None = None) -> str:
     return formatting.plural(count, singular, plural_form)
 
@@ -105,7 +135,9 @@ def environment() -> SandboxedEnvironment:
     """The one sandboxed environment all scene texts render in."""
     env = _ScenesEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_finalize)
     env.filters.update(
-        money=_money, money_words=_money_words, date=_date, number=_number, plural=_plural
+        money=_money, money_words=_money_words, date=_date, number=_number, plural=_plural,
+        money_change=_money_change, money_change_words=_money_change_words, change=_change,
+        payment=_payment, payment_words=_payment_words, payment_label=_payment_label,
     )
     env.globals.update(plural=_plural)
     return env
@@ -155,8 +187,8 @@ def render_text(source: str, context: Mapping[str, Any], where: Where) -> str:
         raise TemplateDataError(f"{where.file}:{where.line}: not allowed in a template: {exc}") from None
     except TemplateDataError as exc:
         raise TemplateDataError(f"{where.file}:{where.line}: {exc}") from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise TemplateDataError(f"{where.file}:{where.line}: {type(exc).__name__}: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        raise _compute_error(exc, source, where, expression=False) from None
     return " ".join(text.split()) if "\n" in text else text.strip()
 
 
@@ -172,8 +204,8 @@ def evaluate(expression: str, context: Mapping[str, Any], where: Where) -> Any:
         raise TemplateDataError(f"{where.file}:{where.line}: {exc.message}") from None
     except SecurityError as exc:
         raise TemplateDataError(f"{where.file}:{where.line}: not allowed: {exc}") from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise TemplateDataError(f"{where.file}:{where.line}: {type(exc).__name__}: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        raise _compute_error(exc, expression, where, expression=True) from None
     if isinstance(result, StrictUndefined):
         # compile_expression returns Undefined instead of raising for a bare missing name.
         try:
@@ -181,6 +213,27 @@ def evaluate(expression: str, context: Mapping[str, Any], where: Where) -> Any:
         except UndefinedError as exc:
             raise TemplateDataError(f"{where.file}:{where.line}: {exc.message}") from None
     return result
+
+
+def _compute_error(exc: Exception, source: str, where: Where, expression: bool) -> TemplateDataError:
+    """A failed computation as a user's message: what failed and which fields the text reads."""
+    from decimal import DivisionByZero, InvalidOperation
+
+    from smartvideo.render.contract import template_references
+
+    if isinstance(exc, ZeroDivisionError | DivisionByZero) or "division by zero" in str(exc):
+        what = "it divides by zero"
+    elif isinstance(exc, InvalidOperation):
+        what = "a field holds no usable number"
+    else:
+        what = "a field has the wrong type for it"
+    try:
+        fields = sorted(set(template_references(source, expression)) - {"_locale", "_currency"})
+    except TemplateSyntaxError:
+        fields = []
+    reads = f" (it reads {', '.join(fields)}; declare their types and bounds in the story's contract)" \
+        if fields else ""
+    return TemplateDataError(f"{where.file}:{where.line}: cannot compute this text: {what}{reads}")
 
 
 def uses_data(source: str) -> bool:

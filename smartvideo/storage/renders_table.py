@@ -12,6 +12,7 @@ renders_table = Table(
     Column("story", String(100), nullable=False, index=True),
     Column("device", String(20), nullable=False),
     Column("variant", String(50)),
+    Column("story_version", String(40)),  # set with the variant as soon as the plan exists
     Column("status", String(20), nullable=False),  # queued | rendering | ready | failed
     Column("progress", Float, nullable=False, server_default="0"),
     Column("duration", Float),

@@ -1,6 +1,6 @@
 """Analytics on the web: the player's beacon endpoint and the analyst's reports.
 
-`POST /v/<token>/beacon` answers JSON: 200 {stored, duplicate}, or 400 / 404 / 409 / 410 / 413 with
+`POST /v/<token>/beacon` answers JSON: 200 {stored, duplicate}, or 400 / 404 / 410 / 413 with
 {"error": ..., "status": ...}. `/reports/<story>` (HTML, `.csv`, `.json`) needs the analyst key: the
 `X-Analyst-Key` header, or a session set by the small login form at `/reports/login`.
 """
@@ -31,6 +31,8 @@ from smartvideo.analytics.formatters import render, to_html
 from smartvideo.analytics.ingest import BeaconStore
 from smartvideo.analytics.report_model import Filters
 from smartvideo.analytics.report_queries import story_report
+from smartvideo.analytics.typical_band import typical_band
+from smartvideo.analytics.viewer_report import customer_views, viewer_json, viewer_text, views_csv
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.links import Link
 from smartvideo.render.devices import PROFILES
@@ -204,6 +206,7 @@ def _report_response(story: str, fmt: str):  # noqa: ANN202
         return _error(400, str(exc))
     config = _services().config
     root = config.render_settings().content_root
+    beacon_store().fold_pending()  # views that waited on their render's plan count from now on
     report = story_report(_services().engine, story, filters, load_engagement(content_root=root))
     query = request.query_string.decode()
     suffix = f"?{query}" if query else ""
@@ -211,6 +214,7 @@ def _report_response(story: str, fmt: str):  # noqa: ANN202
         body = to_html(
             report,
             Path(root) / "templates",
+            band=typical_band(_services().engine, story, len(report.figures.retention), filters.variant),
             filter_form=True,
             links={
                 "csv": url_for("analytics.report_as", story=story, fmt="csv") + suffix,
@@ -236,3 +240,38 @@ def report(story: str):  # noqa: ANN201
 @bp.get("/reports/<story>.<any(csv, json, html):fmt>")
 def report_as(story: str, fmt: str):  # noqa: ANN201
     return _report_response(story, fmt)
+
+
+@bp.get("/api/v1/reports/<story>")
+def report_api(story: str):  # noqa: ANN201
+    """The JSON report for programs (analyst key in X-Analyst-Key)."""
+    return _report_response(story, "json")
+
+
+@bp.get("/reports/<story>/views.csv")
+def views_export(story: str):  # noqa: ANN201
+    """Every view of the story, one CSV row each (filters as for the report)."""
+    if not _is_analyst():
+        return _refuse("csv")
+    try:
+        filters = _filters()
+    except AnalyticsError as exc:
+        return _error(400, str(exc))
+    response = Response(views_csv(_services().engine, story, filters), mimetype="text/csv")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = f'attachment; filename="views-{story}.csv"'
+    return response
+
+
+@bp.get("/reports/<story>/customers/<customer_id>.<any(json, txt):fmt>")
+def viewer(story: str, customer_id: str, fmt: str):  # noqa: ANN201
+    """One customer's views: variant, device, channel, events and a heatmap row per view."""
+    if not _is_analyst():
+        return _refuse(fmt)
+    views = customer_views(_services().engine, story, customer_id)
+    if fmt == "json":
+        response = Response(viewer_json(story, customer_id, views), mimetype="application/json")
+    else:
+        response = Response(viewer_text(story, customer_id, views), mimetype="text/plain")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -27,7 +27,9 @@ def error_response(code: int, message: str | None = None):  # noqa: ANN201
     title = _TITLES.get(code, "Something went wrong")
     if wants_json():
         return jsonify({"error": title, "status": code}), code, {"Cache-Control": "no-store"}
-    page = render_template("pages/error.html", code=code, title=title, message=message)
+    from smartvideo.web.brand import house_brand
+
+    page = render_template("pages/error.html", code=code, title=title, message=message, brand=house_brand())
     return page, code, {"Cache-Control": "no-store"}
 
 

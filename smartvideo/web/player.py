@@ -6,16 +6,19 @@ page polls `/status`, plays the HLS stream as soon as scene 1 is in, and the fin
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request, send_file, url_for
 
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.jobs.hls_writer import PLAYLIST
 from smartvideo.links import Link
 from smartvideo.render.devices import pick_device
+from smartvideo.render.interactive import Chapter, chapters_webvtt
 from smartvideo.render.plan import DeviceProfile
+from smartvideo.web.brand import brand_for
 from smartvideo.web.error_pages import error_response
 from smartvideo.web.services import services
 
@@ -41,11 +44,13 @@ def _refused(exc: _LinkRefused):  # noqa: ANN202
 
 def _link(token: str) -> Link:
     try:
-        return services().links.resolve(token)
+        link = services().links.resolve(token)
     except LinkExpired:
         raise _LinkRefused(410) from None
     except LinkError:
         raise _LinkRefused(404) from None
+    g.link_id = link.id  # the request log names the link, never the token
+    return link
 
 
 def _device() -> DeviceProfile:
@@ -57,14 +62,32 @@ def _click() -> dict[str, Any]:
     return {"location": location} if _LOCATION.match(location) else {}
 
 
-def _urls(token: str, device: DeviceProfile, status: dict[str, Any]) -> dict[str, Any]:
-    urls: dict[str, Any] = {}
+def _extras(link: Link, device: DeviceProfile) -> dict[str, Any]:
+    """The made video's chapters and call to action (the renderer's side file), or {}."""
+    path = services().renders.files(link, device).player
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return {}
+
+
+def _public_status(token: str, link: Link, device: DeviceProfile, status: dict[str, Any]) -> dict[str, Any]:
+    """The job's status as the page sees it: `playlist` is the stream's URL (or absent), never the
+    job's yes/no, and a made video brings its file URLs, chapters and call to action."""
+    public = {k: v for k, v in status.items() if k != "playlist"}
     if status.get("playlist"):
-        urls["playlist"] = url_for("player.hls", token=token, name=PLAYLIST, device=device.name)
+        public["playlist"] = url_for("player.hls", token=token, name=PLAYLIST, device=device.name)
     if status["status"] == "ready":
-        urls["video"] = url_for("player.video", token=token, device=device.name)
-        urls["captions"] = url_for("player.captions", token=token, device=device.name)
-    return urls
+        public["video"] = url_for("player.video", token=token, device=device.name)
+        public["captions"] = url_for("player.captions", token=token, device=device.name)
+        extras = _extras(link, device)
+        if extras.get("chapters"):
+            public["chapters"] = url_for("player.chapters", token=token, device=device.name)
+            public["chapterList"] = [{"title": c["title"], "start": c["start"], "scene": c["scene"]}
+                                     for c in extras["chapters"]]
+        if extras.get("cta"):
+            public["cta"] = extras["cta"]
+    return public
 
 
 def _private(response: Response, policy: str) -> Response:
@@ -78,14 +101,14 @@ def _private(response: Response, policy: str) -> Response:
 def page(token: str):  # noqa: ANN201
     link = _link(token)
     device = _device()
-    status = services().renders.start(link, device, _click())
+    status = _public_status(token, link, device, services().renders.start(link, device, _click()))
     page_data = {"token": token, "device": device.name, "beaconUrl": f"/v/{token}/beacon",
                  "statusUrl": url_for("player.status", token=token, device=device.name),
                  "retryUrl": url_for("player.retry", token=token, device=device.name),
-                 "status": status, **_urls(token, device, status)}
-    if "duration" in status:
-        page_data["duration"] = status["duration"]
-    html = render_template("pages/player.html", page=page_data, device=device, status=status)
+                 "status": status}
+    page_data.update({k: status[k] for k in ("duration", "video", "captions", "playlist") if k in status})
+    html = render_template("pages/player.html", page=page_data, device=device, status=status,
+                           brand=brand_for(link.story))
     return _private(Response(html, mimetype="text/html"), NO_STORE)
 
 
@@ -94,7 +117,7 @@ def status(token: str):  # noqa: ANN201
     link = _link(token)
     device = _device()
     result = services().renders.status(link, device)
-    return _private(jsonify({**result, **_urls(token, device, result)}), NO_STORE)
+    return _private(jsonify(_public_status(token, link, device, result)), NO_STORE)
 
 
 @bp.post("/v/<token>/retry")
@@ -102,7 +125,7 @@ def retry(token: str):  # noqa: ANN201
     link = _link(token)
     device = _device()
     result = services().renders.start(link, device, _click(), retry=True)
-    return _private(jsonify({**result, **_urls(token, device, result)}), NO_STORE)
+    return _private(jsonify(_public_status(token, link, device, result)), NO_STORE)
 
 
 @bp.get("/v/<token>/video.mp4")
@@ -124,6 +147,16 @@ def captions(token: str):  # noqa: ANN201
     if not path.is_file():
         abort(404)
     return _private(send_file(path, mimetype="text/vtt", conditional=True, max_age=86400), PRIVATE_MEDIA)
+
+
+@bp.get("/v/<token>/chapters.vtt")
+def chapters(token: str):  # noqa: ANN201
+    link = _link(token)
+    found = _extras(link, _device()).get("chapters") or []
+    if not found:
+        abort(404)
+    text = chapters_webvtt(tuple(Chapter(**c) for c in found))
+    return _private(Response(text, mimetype="text/vtt"), PRIVATE_MEDIA)
 
 
 @bp.get("/v/<token>/hls/<name>")

@@ -23,6 +23,12 @@ class Services:
         self.renders = RenderJobs.from_config(config, runner)
         self.engine = self.renders.engine
         self.links = LinkResolver(self.engine, config.secret_key)
+        self.view_notifier = None
+        if config.analytics_webhook_url:  # finished/abandoned views POSTed by a thread of their own
+            from smartvideo.analytics.webhook import ViewNotifier, WebhookSettings
+
+            settings = WebhookSettings(config.analytics_webhook_url, config.analytics_webhook_secret)
+            self.view_notifier = ViewNotifier(self.engine, settings).start()
 
     @property
     def renderer(self) -> Renderer:
@@ -66,6 +72,8 @@ class Services:
         return self.config.videos_dir.is_dir()
 
     def close(self) -> None:
+        if self.view_notifier:
+            self.view_notifier.stop()
         self.renders.close()
 
 

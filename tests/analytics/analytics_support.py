@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 
@@ -15,7 +16,7 @@ STORY = "first_bill"
 ANALYST_KEY = "analyst-key-for-tests"
 SCENES = [
     {"id": "intro", "start": 0.0, "end": 4.0},
-    {"id": "total", "start": 4.0, "end": 7.5},
+    {"id": "total", "start": 4.0, "end": 7.5, "personal": True},
     {"id": "cta", "start": 7.5, "end": 10.0},
 ]
 
@@ -46,3 +47,33 @@ def add_render(
                 finished_at=now if status == "ready" else None,
             )
         )
+
+
+def wait_until(predicate, timeout: float = 20.0, every: float = 0.2):  # noqa: ANN001, ANN201
+    """predicate()'s first truthy value, polled until timeout (then the test fails)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out")
+
+
+@contextlib.contextmanager
+def served(application):  # noqa: ANN001, ANN201
+    """The app behind a real threaded HTTP server on a loopback port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)

@@ -52,6 +52,7 @@ def make_link(engine: Engine) -> Callable[..., Link]:
         variant: str | None = "A",
         campaign: str | None = "spring",
         render: bool = True,
+        channel: str = "email",
         **render_options,
     ) -> Link:  # noqa: ANN003
         link = create_link(
@@ -62,6 +63,7 @@ def make_link(engine: Engine) -> Callable[..., Link]:
             dt.timedelta(days=7),
             variant=variant,
             campaign=campaign,
+            channel=channel,
         )
         if render:
             add_render(engine, link, **render_options)

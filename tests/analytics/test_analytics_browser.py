@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
 
 import pytest
-from analytics_support import SCENES, SECRET, STORY
+from analytics_support import SCENES, SECRET, STORY, served, wait_until
 from sqlalchemy import func, select
 
 from smartvideo.analytics.tables import events_table
@@ -34,14 +32,8 @@ FLAGS = [
 
 @pytest.fixture
 def live_server(app):  # noqa: ANN001, ANN201
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -88,16 +80,6 @@ def ready_link(app, tmp_path):  # noqa: ANN001, ANN201
     return link
 
 
-def _wait(predicate, timeout: float = 20.0):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
 def test_chromium_watching_part_of_a_video_is_counted(
     app,
     client,
@@ -112,7 +94,8 @@ def test_chromium_watching_part_of_a_video_is_counted(
     with sync_playwright() as pw:
         # a fresh profile per run (Playwright passes it as --user-data-dir); FLAGS' --headless is its own
         browser = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium_path, headless=True, args=FLAGS[1:]
+            str(tmp_path / "profile"), executable_path=chromium_path, headless=True, args=FLAGS[1:],
+            bypass_csp=True,  # wait_for_function builds its predicate with eval, which the page's CSP refuses
         )
         page = browser.new_page()
         page.goto(f"{live_server}/v/{ready_link.token}?device=landscape")
@@ -132,10 +115,10 @@ def test_chromium_watching_part_of_a_video_is_counted(
         data = client.get(f"/reports/{STORY}.json", headers=key).json
         return data if data["completion_rate"] == 1.0 else None
 
-    data = _wait(report)
+    data = wait_until(report)
     engine = app.extensions["smartvideo"].engine
     with engine.connect() as conn:
-        stored = _wait(
+        stored = wait_until(
             lambda: (n := conn.execute(select(func.count()).select_from(events_table)).scalar_one()) == counted and n
         )
     assert stored == counted

@@ -174,6 +174,7 @@ def test_the_report_page_draws_the_curve_with_scene_boundaries(client, app_link)
     html = client.get(f"/reports/{STORY}", headers=KEY).get_data(as_text=True)
     assert "<svg" in html and html.count('class="scene-boundary"') >= 3
     assert 'id="comparisons"' in html and "p-value" in html and 'id="devices"' in html
+    assert 'id="funnel"' in html and 'id="channels"' in html and 'id="typical-band"' in html
     data = client.get(f"/reports/{STORY}.json?variant=B", headers=KEY).json
     assert data["views"] == 1 and data["filters"]["variant"] == "B"
     for key in (
@@ -212,3 +213,17 @@ def test_an_expired_link_is_410(app, client) -> None:  # noqa: ANN001
     link = create_link(engine, SECRET, STORY, "C-old", dt.timedelta(days=1), now=past)
     response = beacon(client, link.token, "view-old-123", 0, [{"type": "open"}])
     assert response.status_code == 410 and response.json["status"] == 410
+
+
+def test_the_api_report_and_the_views_export_need_the_analyst_key(client, app_link) -> None:  # noqa: ANN001
+    link = app_link(customer="C-export")
+    beacon(client, link.token, "view-export-1", 0, [{"type": "open"}, *watch(0, 1, 2)])
+    assert client.get(f"/api/v1/reports/{STORY}").status_code == 401
+    data = client.get(f"/api/v1/reports/{STORY}", headers=KEY).json
+    assert data["views"] == 1 and "funnel" in data and "channels" in data
+    assert client.get(f"/reports/{STORY}/views.csv").status_code in (401, 302)
+    rows = client.get(f"/reports/{STORY}/views.csv", headers=KEY).get_data(as_text=True).splitlines()
+    assert rows[0].startswith("view_id,customer_id,variant,device,channel")
+    assert len(rows) == 2 and rows[1].startswith("view-export-1,C-export,A,landscape,")
+    one = client.get(f"/reports/{STORY}/customers/C-export.json", headers=KEY).json
+    assert one["views"][0]["heatmap"][:4] == [1, 1, 1, 0]

@@ -35,8 +35,10 @@ def web_config(tmp_path: Path, tiny_root: Path, shared_cache: Path) -> dict[str,
 
 
 @pytest.fixture
-def worker_factory(web_config: dict[str, Any], redis_url: str, tmp_path: Path) -> Iterator[Callable[[], WorkerProcess]]:
-    """Starts real Celery workers sharing the test's SQL database, media folder and Redis."""
+def worker_factory(web_config: dict[str, Any], redis_url: str,
+                   tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Starts real Celery workers sharing the test's SQL database, media folder and Redis;
+    `worker_factory(SMARTVIDEO_X="...")` starts one with changed settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTVIDEO_")}
     env.update({"SMARTVIDEO_DATA_DIR": str(web_config["data_dir"]),
                 "SMARTVIDEO_CACHE_DIR": str(web_config["cache_dir"]),
@@ -46,8 +48,8 @@ def worker_factory(web_config: dict[str, Any], redis_url: str, tmp_path: Path) -
                 "SMARTVIDEO_VISIBILITY_TIMEOUT": "4", "PYTHONPATH": str(ROOT)})
     workers: list[WorkerProcess] = []
 
-    def start() -> WorkerProcess:
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log")
+    def start(**changes: str) -> WorkerProcess:
+        worker = WorkerProcess({**env, **changes}, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         return worker.start()
 

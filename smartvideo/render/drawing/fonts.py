@@ -40,12 +40,57 @@ def fonts_dir() -> Path:
     raise RenderError("bundled fonts not found (assets/fonts)")
 
 
+@lru_cache(maxsize=1)
+def installed_fallbacks() -> tuple[str, ...]:
+    """Pip-installed Noto fonts, chained after a theme's own: Latin, Greek and Cyrillic, then the
+    other scripts (Arabic and Hebrew first), symbols, emoji (monochrome) and Chinese/Japanese/Korean.
+
+    They come from the `manimgx-fonts` and `manimgx-fonts-cjk` packages (SIL OFL); a missing
+    package only shortens the chain, and the plan then refuses what no font can draw.
+    """
+    import importlib.resources
+
+    paths: list[str] = []
+    for package, first in (("manimgx_fonts", ("NotoSans[wght].ttf", "NotoSansArabic[wght].ttf",
+                                              "NotoSansHebrew[wght].ttf")), ("manimgx_fonts_cjk", ())):
+        try:
+            folder = Path(str(importlib.resources.files(package)))
+        except ModuleNotFoundError:
+            continue
+        files = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in (".ttf", ".otf", ".ttc"))
+        late = [n for n in ("NotoSansSymbols[wght].ttf", "NotoEmoji[wght].ttf") if n in files]
+        ordered = [n for n in first if n in files]
+        ordered += [n for n in files if n not in ordered and n not in late and "Italic" not in n]
+        paths.extend(str(folder / n) for n in ordered + late)
+    return tuple(paths)
+
+
+def _ignorable(ch: str) -> bool:
+    # Format characters (joiners, direction marks) and variation selectors carry no ink of their own.
+    return ch in _INVISIBLE or unicodedata.category(ch) == "Cf" or 0xFE00 <= ord(ch) <= 0xFE0F or (
+        0xE0100 <= ord(ch) <= 0xE01EF)
+
+
+@lru_cache(maxsize=8192)
+def missing_glyphs(text: str, paths: tuple[str, ...]) -> str:
+    """The characters of text that no font in paths can draw, even as a substitute (empty: all drawn)."""
+    missing: list[str] = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch in ("\n", " ") or ch.isspace() or _ignorable(ch) or _font_for(ch, paths) is not None:
+            continue
+        alternatives = (_SUBSTITUTES.get(ch, ""), unicodedata.normalize("NFKD", ch))
+        drawable = any(alt and all(_font_for(c, paths) is not None for c in alt) for alt in alternatives)
+        if not drawable and ch not in missing:
+            missing.append(ch)
+    return "".join(missing)
+
+
 def default_style(**overrides: object) -> TextStyle:
     """A readable brand style for layers planned without one."""
     d = fonts_dir()
     values: dict[str, object] = {
         "font": str(d / "Lato-Bold.ttf"),
-        "fallback_fonts": (str(d / "DejaVuSans-Bold.ttf"),),
+        "fallback_fonts": (str(d / "DejaVuSans-Bold.ttf"), *installed_fallbacks()),
         "color": "#ffffff",
         "max_size": 72,
         "min_size": 20,
@@ -69,9 +114,31 @@ def coverage(path: str) -> frozenset[int]:
 def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
     """A Pillow font for (path, size), cached."""
     try:
-        return ImageFont.truetype(path, max(1, int(size)), layout_engine=_LAYOUT)
+        font = ImageFont.truetype(path, max(1, int(size)), layout_engine=_LAYOUT)
     except OSError as exc:
         raise RenderError(f"cannot load font {path}: {exc}") from exc
+    _at_least_regular(font)
+    return font
+
+
+def _at_least_regular(font: ImageFont.FreeTypeFont) -> None:
+    # A variable fallback font (Noto Sans CJK's) may default to its thinnest instance; text set
+    # in it beside the brand font would look faint, so its weight starts at regular (400).
+    try:
+        axes = font.get_variation_axes()
+    except (OSError, AttributeError):
+        return  # not a variable font, or FreeType built without variations
+    values: list[float] = []
+    for axis in axes:
+        low, high = float(axis["minimum"] or 0), float(axis["maximum"] or 0)
+        default = float(axis.get("default") or low)
+        if axis.get("name") in (b"Weight", "Weight"):
+            default = min(max(default, 400.0), high)
+        values.append(default)
+    try:
+        font.set_variation_by_axes(values)
+    except OSError:
+        return
 
 
 def chain(style: TextStyle) -> tuple[str, ...]:
@@ -100,7 +167,7 @@ def prepare(text: str, paths: tuple[str, ...]) -> str:
     """
     out: list[str] = []
     for ch in unicodedata.normalize("NFC", text):
-        if ch in _INVISIBLE:
+        if _ignorable(ch):
             continue
         if ch in ("\n", " ") or _font_for(ch, paths) is not None:
             out.append(ch)

@@ -62,7 +62,8 @@
                           headers: {"Content-Type": "text/plain;charset=UTF-8"}})
       .then(function (response) {
         inFlight = false;
-        // 409: the video is still being made; keep the batch and try again later.
+        // a server error: keep the batch and try again later (batches of a video still being made
+        // are accepted: the server holds them until the render's plan says which variant it is)
         if (response.status === 409 || response.status >= 500) { return; }
         pending.shift(); // stored, a replay, or refused for good (4xx): either way done with it
         send();
@@ -120,7 +121,20 @@
     });
   }
 
-  function cta() { push({type: "cta"}); flush(); }
+  function cta() {
+    var event = {type: "cta"};
+    if (video && isFinite(video.currentTime)) { event.t = round(video.currentTime); }
+    push(event);
+    flush();
+  }
+
+  // A chapter jump (the player's chapter list): the target time and the scene it starts.
+  function chapter(t, index) {
+    var event = {type: "chapter"};
+    if (typeof t === "number" && isFinite(t) && t >= 0) { event.t = round(t); }
+    if (typeof index === "number" && index >= 0 && index < 200 && Math.floor(index) === index) { event.scene = index; }
+    push(event);
+  }
   document.addEventListener("click", function (e) {
     var target = e.target && e.target.closest ? e.target.closest("[data-cta], .cta") : null;
     if (target) { cta(); }
@@ -132,7 +146,7 @@
   window.addEventListener("pagehide", flushOnHide);
   setTimeout(flush, 1000); // the open event, soon
   setInterval(flush, FLUSH_MS);
-  window.smartvideoBeacon = {viewId: viewId, cta: cta, flush: flush,
+  window.smartvideoBeacon = {viewId: viewId, cta: cta, chapter: chapter, flush: flush,
                              pending: function () { return pending.length + queue.length; },
                              counted: function () { return counted; }};
 })();
