@@ -44,7 +44,7 @@ def customer_base(folder: Path, count: int) -> Path:
         person = record.setdefault("customer", {})
         person["first_name"] = FIRST_NAMES[n % len(FIRST_NAMES)]
         person["email"] = f"customer{n + 1}@example.com"
-        person["phone"] = f"+316{n + 1:08d}"
+        person["phone"] = f"+3161{n + 1:07d}"  # a valid Dutch mobile number
         customers.append(record)
     data = folder / "data"
     data.mkdir(exist_ok=True)
