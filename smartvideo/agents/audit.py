@@ -9,7 +9,8 @@ from sqlalchemy import Engine, insert, select
 
 from smartvideo.agents.tables import audit_log_table
 
-OUTCOMES = ("sent", "rejected", "rate_limited", "failed")
+# unauthorized: no key, a malformed or unknown one, or a wrong secret (the key id when it parses).
+OUTCOMES = ("sent", "rejected", "rate_limited", "failed", "unauthorized")
 
 
 @dataclass(frozen=True, slots=True)

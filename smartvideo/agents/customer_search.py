@@ -15,7 +15,7 @@ from typing import Any
 
 from smartvideo.data_sources import FileCustomerSource
 from smartvideo.errors import DataSourceError
-from smartvideo.invitations.errors import MissingContact
+from smartvideo.invitations.errors import InvalidContact, MissingContact
 from smartvideo.invitations.messages import contact_for
 from smartvideo.render.scene_loader import Library
 
@@ -27,6 +27,14 @@ class CustomerHit:
     has_email: bool
     has_phone: bool
     stories: tuple[str, ...]  # the stories whose data file holds this customer
+    email_problem: str = ""  # "" when usable; "none on file", or "invalid: <the value>"
+    phone_problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[CustomerHit]  # the best `limit` matches, best first
+    total: int  # how many customers match in all
 
 
 def _fold(text: str) -> str:
@@ -41,12 +49,31 @@ def display_name(record: Mapping[str, Any]) -> str:
     return " ".join(parts) or str(customer.get("name") or "")  # type: ignore[union-attr]
 
 
-def _has(record: Mapping[str, Any], channel: str) -> bool:
+def _problem(record: Mapping[str, Any], channel: str) -> str:
     try:
         contact_for(record, channel)
-        return True
+    except InvalidContact as exc:
+        return f"invalid: {exc.value}"
     except MissingContact:
-        return False
+        return "none on file"
+    return ""
+
+
+def _rank(hit: CustomerHit, query: str, words: list[str]) -> int | None:
+    """Lower is better; None when the customer does not match."""
+    cid, name = _fold(hit.id), _fold(hit.name)
+    parts = name.split()
+    if cid == query:
+        return 0
+    if name == query:
+        return 1
+    if not all(w in name for w in words):
+        return 2 + 4 if cid.startswith(query) else None
+    if all(any(p == w for p in parts) for w in words):
+        return 2  # every word is a whole name: "anna", "anna de vries"
+    if all(any(p.startswith(w) for p in parts) for w in words):
+        return 3  # every word starts a name: "ann", "an de v"
+    return 4  # inside a name: "nna"
 
 
 class CustomerDirectory:
@@ -69,29 +96,32 @@ class CustomerDirectory:
                 record = source.get(customer_id)
                 known = self._hits.get(customer_id)
                 self._records.setdefault(customer_id, record)
+                email, phone = _problem(record, "email"), _problem(record, "sms")
                 self._hits[customer_id] = CustomerHit(
                     id=customer_id,
                     name=display_name(record),
-                    has_email=_has(record, "email"),
-                    has_phone=_has(record, "sms"),
+                    has_email=not email,
+                    has_phone=not phone,
                     stories=tuple(sorted({*stories, *(known.stories if known else ())})),
+                    email_problem=email,
+                    phone_problem=phone,
                 )
 
-    def search(self, query: str, limit: int = 20) -> list[CustomerHit]:
-        """Exact id first, then ids starting with the query, then names containing every word."""
-        words = _fold(query).split()
+    def search(self, query: str, limit: int = 20) -> SearchResult:
+        """Every customer whose id or name matches, ranked: exact id, exact name, whole-word
+        names, names starting with the words, words inside names, then id prefixes; ties by
+        name. `total` counts them all, so the page can say how many more there are."""
+        folded = " ".join(_fold(query).split())
+        words = folded.split()
         if not words:
-            return []
-        exact = [h for h in self._hits.values() if _fold(h.id) == _fold(query.strip())]
-        prefix = [
-            h for h in self._hits.values() if _fold(h.id).startswith(words[0]) and h not in exact
-        ]
-        named = [
-            h
-            for h in self._hits.values()
-            if h not in exact and h not in prefix and all(w in _fold(h.name) for w in words)
-        ]
-        return (exact + prefix + sorted(named, key=lambda h: h.name))[:limit]
+            return SearchResult([], 0)
+        ranked = []
+        for hit in self._hits.values():
+            rank = _rank(hit, folded, words)
+            if rank is not None:
+                ranked.append((rank, _fold(hit.name), hit.id, hit))
+        ranked.sort(key=lambda r: r[:3])
+        return SearchResult([r[3] for r in ranked[: max(1, limit)]], len(ranked))
 
     def get(self, customer_id: str) -> CustomerHit | None:
         return self._hits.get(customer_id)

@@ -114,6 +114,12 @@ def issue_key(engine: Engine, name: str, now: dt.datetime | None = None) -> Issu
     return IssuedKey(agent=agent, plaintext=f"{PREFIX}_{key_id}_{secret}")
 
 
+def presented_key_id(presented: str | None) -> str | None:
+    """The public key id of a key in the right format (for the audit of a refused one)."""
+    match = _KEY.match((presented or "").strip())
+    return match.group(1) if match else None
+
+
 def authenticate(engine: Engine, presented: str | None, now: dt.datetime | None = None) -> AgentKey:
     """The active agent holding `presented`; InvalidAgentKey otherwise."""
     match = _KEY.match((presented or "").strip())

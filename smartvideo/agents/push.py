@@ -9,6 +9,7 @@ This module knows no Flask: the web API, the agent page and `smartvideo campaign
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +20,21 @@ from sqlalchemy import Engine
 from smartvideo.agents import audit
 from smartvideo.agents.errors import PushRejected
 from smartvideo.errors import DataSourceError, SmartVideoError, UnknownCustomer
-from smartvideo.invitations.delivery import Receipt
-from smartvideo.invitations.errors import DeliveryFailed, InvitationError, MissingContact
+from smartvideo.invitations.delivery import EmailSender, Receipt, SmsSender
+from smartvideo.invitations.delivery_queue import Delivered, deliver_with_retries
+from smartvideo.invitations.errors import InvitationError, MissingContact
 from smartvideo.invitations.messages import (
     CHANNELS,
+    EmailInvitation,
     InvitationContext,
     InvitationTemplates,
+    SmsInvitation,
     contact_for,
     first_name_of,
 )
 from smartvideo.invitations.poster import poster_png, poster_spec
 from smartvideo.invitations.settings import DeliverySettings
-from smartvideo.links import Link, create_link, link_url, parse_ttl
+from smartvideo.links import Link, create_link, link_url, mark_delivered, parse_ttl
 from smartvideo.render.contract import RecordRejected
 from smartvideo.render.devices import PROFILES, device_profile
 from smartvideo.render.planner import PlanInputs, pick_variant, plan_video, story_record
@@ -256,9 +260,28 @@ class VideoPusher:
         try:
             record = self.check(request)
         except PushRejected as exc:
-            self._audit(actor, request, "rejected", detail=exc.reason)
+            self.audit_attempt(actor, request, "rejected", detail=exc.reason)
             raise
-        link = create_link(
+        link = self.make_link(actor, request, now)
+        url = link_url(self.public_url, link.token)
+        render = self.prerender(request, link)
+        status = str(render.get("status", "queued")) if render is not None else "on_click"
+        result = PushResult(link=link, url=url, status=status, render=render)
+        if request.channel == "none":
+            self.audit_attempt(actor, request, "sent", link_id=link.id)
+            return result
+        try:
+            delivered = self.invite(actor, request, record, link)
+        except InvitationError as exc:
+            raise PushFailed(str(exc), result) from None
+        return PushResult(
+            link=link, url=url, status=status, render=render, receipt=delivered.receipt
+        )
+
+    def make_link(
+        self, actor: Actor, request: PushRequest, now: dt.datetime | None = None
+    ) -> Link:
+        return create_link(
             self.engine,
             self.secret,
             request.story,
@@ -270,29 +293,49 @@ class VideoPusher:
             created_by=actor.name,
             now=now,
         )
-        url = link_url(self.public_url, link.token)
-        render: Mapping[str, Any] | None = None
-        status = "on_click"
-        if request.prerender and self.start_render is not None:
-            device = request.device or DEFAULT_DEVICE[request.channel]
-            # Before delivery: the render runs while the invitation travels.
-            render = dict(self.start_render(link, device))
-            status = str(render.get("status", "queued"))
-        result = PushResult(link=link, url=url, status=status, render=render)
-        if request.channel == "none":
-            self._audit(actor, request, "sent", link_id=link.id)
-            return result
-        try:
-            receipt = self.deliver(request, record, link, url)
-        except (InvitationError, DeliveryFailed) as exc:
-            self._audit(actor, request, "failed", link_id=link.id, detail=str(exc))
-            raise PushFailed(str(exc), result) from None
-        self._audit(actor, request, "sent", link_id=link.id)
-        return PushResult(link=link, url=url, status=status, render=render, receipt=receipt)
 
-    def deliver(
+    def prerender(self, request: PushRequest, link: Link) -> Mapping[str, Any] | None:
+        """Start the render when asked (before delivery: it runs while the invitation travels)."""
+        if not request.prerender or self.start_render is None:
+            return None
+        device = request.device or DEFAULT_DEVICE[request.channel]
+        return dict(self.start_render(link, device))
+
+    def invite(
+        self,
+        actor: Actor,
+        request: PushRequest,
+        record: Mapping[str, Any],
+        link: Link,
+        *,
+        email_sender: EmailSender | None = None,
+        sms_sender: SmsSender | None = None,
+        stop: threading.Event | None = None,
+    ) -> Delivered:
+        """Deliver the invitation for link with the retry policy; audit and date the delivery.
+
+        A campaign hands over its sending thread's own senders (an open SMTP connection).
+        """
+        url = link_url(self.public_url, link.token)
+        try:
+            invitation = self._invitation(request, record, link, url)
+            if isinstance(invitation, EmailInvitation):
+                sender = email_sender or self.delivery.email_sender()
+                send: Callable[[], Receipt] = lambda: sender.send_email(invitation)  # noqa: E731
+            else:
+                sms = sms_sender or self.delivery.sms_sender()
+                send = lambda: sms.send_sms(invitation)  # noqa: E731
+            delivered = deliver_with_retries(send, self.delivery.retry, stop=stop)
+        except InvitationError as exc:
+            self.audit_attempt(actor, request, "failed", link_id=link.id, detail=str(exc))
+            raise
+        mark_delivered(self.engine, link.id)
+        self.audit_attempt(actor, request, "sent", link_id=link.id)
+        return delivered
+
+    def _invitation(
         self, request: PushRequest, record: Mapping[str, Any], link: Link, url: str
-    ) -> Receipt:
+    ) -> EmailInvitation | SmsInvitation:
         ctx = InvitationContext(
             link_id=link.id,
             url=url,
@@ -304,8 +347,8 @@ class VideoPusher:
         to = contact_for(record, request.channel)
         if request.channel == "email":
             png = poster_png(poster_spec(self.library, request.story, ctx.first_name))
-            return self.delivery.email_sender().send_email(self.templates.email(ctx, to, png))
-        return self.delivery.sms_sender().send_sms(self.templates.sms(ctx, to))
+            return self.templates.email(ctx, to, png)
+        return self.templates.sms(ctx, to)
 
     def poster(self, story: str, record: Mapping[str, Any]) -> bytes:
         """The poster PNG a customer would get (the agent page previews it)."""
@@ -313,7 +356,7 @@ class VideoPusher:
             raise PushRejected(f"unknown story '{story}'", "story")
         return poster_png(poster_spec(self.library, story, first_name_of(record)))
 
-    def _audit(
+    def audit_attempt(
         self,
         actor: Actor,
         request: PushRequest,

@@ -33,6 +33,6 @@ audit_log_table = Table(
     Column("story", String(100)),
     Column("channel", String(20)),
     Column("link_id", String(16)),
-    Column("outcome", String(20), nullable=False),  # sent | rejected | rate_limited | failed
+    Column("outcome", String(20), nullable=False),  # sent | rejected | rate_limited | failed | unauthorized
     Column("detail", Text),  # the rejection or failure reason; never record data
 )

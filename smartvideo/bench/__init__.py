@@ -24,6 +24,7 @@ GROUPS: dict[str, str] = {
     "check_data": "smartvideo.bench.check_data:run",
     "browser": "smartvideo.bench.browser:run",
     "decide": "smartvideo.bench.decide:run",
+    "campaign": "smartvideo.bench.campaign:run",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from typing import Any
@@ -34,7 +35,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["cache_dir"] = args.cache
     app = create_app(overrides)
     print(f"SmartVideo on http://{args.host}:{args.port}/ (embedded runner; Ctrl-C stops)", file=sys.stderr)
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="smartvideo", channel_timeout=120)
+    try:
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="smartvideo", channel_timeout=120)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            from smartvideo.errors import SmartVideoError
+
+            why = {errno.EADDRINUSE: "the port is already in use (another server?); choose another with --port",
+                   errno.EACCES: "this port needs more privileges; choose one above 1024 with --port",
+                   errno.EADDRNOTAVAIL: "that is not an address of this machine; check --host"}
+            raise SmartVideoError(f"cannot listen on {args.host}:{args.port}: {why[exc.errno]}") from None
+        raise
     return 0
 
 

@@ -2,20 +2,25 @@
 
 The outbox is the default: on a laptop nothing leaves the machine, and every invitation can be
 opened (`.eml` in any mail client, `.json` for an SMS). Each adapter does one network or file
-operation and raises DeliveryFailed with a reason a user can act on; retries belong to the caller.
+operation and raises DeliveryFailed with a reason a user can act on, marked transient when a
+later try may work; retries belong to the delivery queue (`delivery_queue.py`). An SMTP sender can
+also keep its connection open across messages (`SmtpSender.connection()`): a campaign sends
+thousands of emails, and a new TCP + EHLO (+ TLS + AUTH) for each one costs more than the message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import smtplib
 import ssl
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from smartvideo.atomic_files import write_atomic
 from smartvideo.invitations.errors import DeliveryFailed
@@ -93,7 +98,14 @@ class SmtpSender:
     timeout: float = 20.0
 
     def send_email(self, invitation: EmailInvitation) -> Receipt:
-        message = invitation.to_message(self.sender)
+        with self.connection() as connection:
+            return connection.send_email(invitation)
+
+    def connection(self) -> SmtpConnection:
+        """A connection kept open for many messages (opened on first use, reopened if dropped)."""
+        return SmtpConnection(self)
+
+    def open_client(self) -> smtplib.SMTP:
         try:
             if self.security == "tls":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -101,25 +113,110 @@ class SmtpSender:
                 )
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with client:
-                if self.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if self.username:
-                    client.login(self.username, self.password or "")
-                refused = client.send_message(message)
-        except smtplib.SMTPRecipientsRefused:
-            raise DeliveryFailed(f"the SMTP server refused the recipient {invitation.to}") from None
+            if self.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if self.username:
+                client.login(self.username, self.password or "")
         except smtplib.SMTPException as exc:
-            raise DeliveryFailed(
-                f"SMTP delivery to {self.host}:{self.port} failed: {exc}"
-            ) from None
+            raise _smtp_failure(self, exc) from None
         except OSError as exc:
             raise DeliveryFailed(
-                f"cannot reach the SMTP server {self.host}:{self.port}: {exc.strerror or exc}"
+                f"cannot reach the SMTP server {self.host}:{self.port}: {exc.strerror or exc}",
+                transient=True,
             ) from None
+        return client
+
+
+def _smtp_failure(sender: SmtpSender, exc: smtplib.SMTPException) -> DeliveryFailed:
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        transient = bool(codes) and all(400 <= c < 500 for c in codes)
+        return DeliveryFailed(
+            f"the SMTP server refused the recipient {', '.join(exc.recipients)}"
+            f" ({', '.join(str(c) for c in codes)})",
+            transient=transient,
+        )
+    # 4xx replies are "try again later"; a dropped connection too. 5xx are final.
+    transient = isinstance(exc, smtplib.SMTPServerDisconnected) or (
+        isinstance(code, int) and 400 <= code < 500
+    )
+    return DeliveryFailed(
+        f"SMTP delivery to {sender.host}:{sender.port} failed: {exc}", transient=transient
+    )
+
+
+class SmtpConnection:
+    """One SMTP session reused for many messages; one per thread (smtplib is not thread-safe)."""
+
+    def __init__(self, sender: SmtpSender):
+        self.sender = sender
+        self._client: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> SmtpConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send_email(self, invitation: EmailInvitation) -> Receipt:
+        message = invitation.to_message(self.sender.sender)
+        with self._lock:
+            refused = self._send(message)
         if refused:
             raise DeliveryFailed(f"the SMTP server refused {', '.join(refused)}")
         return Receipt("email", "smtp", invitation.to, str(message["Message-ID"]))
+
+    def _send(self, message: Any) -> dict[str, tuple[int, bytes]]:
+        for fresh_try in (False, True):
+            reused = self._client is not None
+            try:
+                if self._client is None:
+                    self._client = self.sender.open_client()
+                return self._client.send_message(message)
+            except smtplib.SMTPServerDisconnected:
+                self._drop()
+                if reused and not fresh_try:
+                    continue  # the server dropped an idle connection: nothing was sent yet
+                raise DeliveryFailed(
+                    f"the SMTP server {self.sender.host}:{self.sender.port} closed the connection",
+                    transient=True,
+                ) from None
+            except smtplib.SMTPException as exc:
+                self._reset()
+                raise _smtp_failure(self.sender, exc) from None
+            except OSError as exc:
+                self._drop()
+                raise DeliveryFailed(
+                    f"lost the SMTP server {self.sender.host}:{self.sender.port}:"
+                    f" {exc.strerror or exc}",
+                    transient=True,
+                ) from None
+        raise AssertionError("unreachable")
+
+    def _reset(self) -> None:
+        """After a refused message the session is still good once RSET clears the envelope."""
+        try:
+            if self._client is not None:
+                self._client.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(OSError):
+                client.close()
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+            if client is not None:
+                try:
+                    client.quit()
+                except (smtplib.SMTPException, OSError):
+                    client.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +258,14 @@ class WebhookSmsSender:
             detail = exc.read(300).decode("utf-8", "replace").strip()
             raise DeliveryFailed(
                 f"the SMS gateway answered {exc.code} {exc.reason}"
-                + (f": {detail}" if detail else "")
+                + (f": {detail}" if detail else ""),
+                transient=exc.code >= 500 or exc.code in (408, 429),
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise DeliveryFailed(f"cannot reach the SMS gateway {self.url}: {reason}") from None
+            raise DeliveryFailed(
+                f"cannot reach the SMS gateway {self.url}: {reason}", transient=True
+            ) from None
         reference = invitation.link_id
         try:
             reply = json.loads(raw or b"{}")

@@ -27,7 +27,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
-from smartvideo.invitations.errors import InvitationError, MissingContact, SmsTooLong
+from smartvideo.invitations.errors import InvalidContact, InvitationError, MissingContact, SmsTooLong
 from smartvideo.invitations.sms_length import (
     fits_one_sms,
     fold_to_gsm7,
@@ -134,24 +134,45 @@ def first_name_of(record: Mapping[str, Any]) -> str:
     return ""
 
 
-def contact_for(record: Mapping[str, Any], channel: str) -> str:
-    """The record's email address or phone number for channel; MissingContact if none is usable."""
+_CONTACT_PATHS = {
+    "email": ("customer.email", "email"),
+    "sms": ("customer.phone", "customer.mobile", "phone", "mobile"),
+}
+
+
+def _usable(channel: str, value: Any) -> str | None:
     if channel == "email":
-        for path in ("customer.email", "email"):
-            value = _dig(record, path)
-            if isinstance(value, str) and _EMAIL.match(value.strip()):
-                return value.strip()
-        raise MissingContact("the customer record has no valid email address (customer.email)")
-    if channel == "sms":
-        for path in ("customer.phone", "customer.mobile", "phone", "mobile"):
-            value = _dig(record, path)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                value = str(int(value))
-            if isinstance(value, str) and _PHONE.match(value.strip()):
-                digits = re.sub(r"[^0-9]", "", value)
-                return ("+" if value.strip().startswith("+") else "") + digits
-        raise MissingContact("the customer record has no valid phone number (customer.phone)")
-    raise InvitationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+        if isinstance(value, str) and _EMAIL.match(value.strip()):
+            return value.strip()
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(int(value))
+    if isinstance(value, str) and _PHONE.match(value.strip()):
+        digits = re.sub(r"[^0-9]", "", value)
+        return ("+" if value.strip().startswith("+") else "") + digits
+    return None
+
+
+def contact_for(record: Mapping[str, Any], channel: str) -> str:
+    """The record's email address or phone number for channel.
+
+    MissingContact when there is none, InvalidContact (naming the value) when the one on file
+    cannot be used: an agent must see "06-12AB-34 is not a phone number", not "no phone".
+    """
+    if channel not in _CONTACT_PATHS:
+        raise InvitationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+    invalid: tuple[str, Any] | None = None
+    for path in _CONTACT_PATHS[channel]:
+        value = _dig(record, path)
+        usable = _usable(channel, value)
+        if usable is not None:
+            return usable
+        if value not in (None, "") and invalid is None:
+            invalid = (path, value)
+    what = "email address" if channel == "email" else "phone number"
+    if invalid is not None:
+        raise InvalidContact(f"the {what} {str(invalid[1])!r} ({invalid[0]}) is not valid", str(invalid[1]))
+    raise MissingContact(f"the customer record has no {what} ({_CONTACT_PATHS[channel][0]})")
 
 
 class InvitationTemplates:

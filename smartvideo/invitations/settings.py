@@ -5,6 +5,7 @@ SMARTVIDEO_MAIL_FROM      the From address (default "SmartVideo <video@localhost
 SMARTVIDEO_SMS_WEBHOOK    https://gateway.example/send  (SMS via webhook)
 SMARTVIDEO_SMS_TOKEN      bearer token for the gateway
 SMARTVIDEO_SMS_FROM       sender id the gateway shows
+SMARTVIDEO_DELIVERY_ATTEMPTS / SMARTVIDEO_DELIVERY_BACKOFF   retries of a transient failure
 Unset: both channels go to the outbox folder `<data_dir>/outbox`.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from smartvideo.invitations.delivery import (
@@ -23,6 +24,7 @@ from smartvideo.invitations.delivery import (
     SmtpSender,
     WebhookSmsSender,
 )
+from smartvideo.invitations.delivery_queue import RetryPolicy
 from smartvideo.invitations.errors import InvitationError
 
 DEFAULT_FROM = "SmartVideo <video@localhost>"
@@ -36,6 +38,7 @@ class DeliverySettings:
     sms_webhook: str = ""
     sms_token: str = ""
     sms_from: str = ""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
     def from_env(cls, data_dir: Path, environ: Mapping[str, str] | None = None) -> DeliverySettings:
@@ -47,6 +50,7 @@ class DeliverySettings:
             sms_webhook=env.get("SMARTVIDEO_SMS_WEBHOOK", ""),
             sms_token=env.get("SMARTVIDEO_SMS_TOKEN", ""),
             sms_from=env.get("SMARTVIDEO_SMS_FROM", ""),
+            retry=RetryPolicy.from_env(env),
         )
 
     def email_sender(self) -> EmailSender:

@@ -6,6 +6,7 @@ Every problem becomes a SceneError with file and line. `collect_library` gathers
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,12 @@ _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
 
+@functools.lru_cache(maxsize=8192)
+def _resolved(root: Path, relative: str) -> Path:
+    """Resolved once: planning asks for the same fonts and assets thousands of times a campaign."""
+    return (root / relative).resolve()
+
+
 @dataclass
 class Library:
     """Everything under one content root, checked."""
@@ -76,7 +83,7 @@ class Library:
     voices: dict[str, VoiceProfile] = field(default_factory=dict)
 
     def path(self, relative: str) -> Path:
-        return (self.root / relative).resolve()
+        return _resolved(self.root, relative)
 
     def story(self, story_id: str) -> StorySpec:
         from smartvideo.errors import SmartVideoError

@@ -29,7 +29,7 @@ from flask import (
 from flask.sansio.blueprints import BlueprintSetupState
 
 from smartvideo.agents import audit, keys
-from smartvideo.agents.customer_search import CustomerDirectory
+from smartvideo.agents.customer_search import CustomerDirectory, CustomerHit, SearchResult
 from smartvideo.agents.errors import InvalidAgentKey, PushRejected
 from smartvideo.agents.push import Actor, PushFailed, PushRequest, VideoPusher, pusher_for
 from smartvideo.agents.rate_limit import AgentRateLimit, RateLimitExceeded, agent_rate_limit
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("agents", __name__, template_folder=str(bundled_content_root() / "templates"))
 
 EXTENSION = "smartvideo.agents"
+SEARCH_LIMIT = 20
 
 
 @dataclass
@@ -168,6 +169,13 @@ def create_video() -> Any:
     try:
         agent = keys.authenticate(_services().engine, _presented_key())
     except InvalidAgentKey as exc:
+        key_id = keys.presented_key_id(_presented_key())
+        _audit_only(
+            Actor(name="unauthenticated", source="api", key_id=key_id),
+            request.get_json(silent=True),
+            "unauthorized",
+            "no API key" if not _presented_key() else "the key is unknown, revoked or wrong",
+        )
         response, status = _error(401, str(exc))
         response.headers["WWW-Authenticate"] = 'Bearer realm="smartvideo"'
         return response, status
@@ -183,7 +191,9 @@ def create_video() -> Any:
         response.headers["Retry-After"] = str(_retry_after(exc))
         return response, status
     if body is None:
-        return _error(400, "the body must be JSON (Content-Type: application/json)")
+        reason = "the body must be JSON (Content-Type: application/json)"
+        _audit_only(actor, None, "rejected", f"400: {reason}")
+        return _error(400, reason)
     choice = None
     if isinstance(body, dict) and "decision" in body:  # the engine picks the story now
         body = dict(body)
@@ -260,21 +270,55 @@ def _stories() -> list[dict[str, str]]:
     ]
 
 
+def _limit() -> int:
+    """How many search results to show: 20, more when the page asks (at most 500)."""
+    try:
+        return max(1, min(500, int(request.args.get("limit", SEARCH_LIMIT))))
+    except ValueError:
+        return SEARCH_LIMIT
+
+
+def _selected_story(chosen: CustomerHit | None, asked: str, stories: list[dict[str, str]]) -> str:
+    """The one story the menu shows, the poster previews and the form sends."""
+    ids = [s["id"] for s in stories]
+    if asked in ids:
+        return asked
+    if chosen is not None:
+        for story_id in ids:  # the menu's order: the first of the customer's own stories
+            if story_id in chosen.stories:
+                return story_id
+    return ids[0] if ids else ""
+
+
+def _default_channel(chosen: CustomerHit | None) -> str:
+    if chosen is None:
+        return "none"
+    return "email" if chosen.has_email else "sms" if chosen.has_phone else "none"
+
+
 def _console(agent: keys.AgentKey, status: int = 200, **values: Any) -> tuple[str, int]:
     query = values.pop("q", request.args.get("q", "")).strip()
-    hits = _directory().search(query) if query else []
+    limit = _limit()
+    found = _directory().search(query, limit) if query else SearchResult([], 0)
+    hits = list(found.hits)
     selected = values.pop("customer_id", request.args.get("customer", ""))
     chosen = _directory().get(selected) if selected else None
     if chosen and chosen not in hits:
         hits.insert(0, chosen)
+    stories = _stories()
+    story = _selected_story(chosen, values.pop("story", request.args.get("story", "")), stories)
     return render_template(
         "pages/agent.html",
         agent=agent,
         q=query,
         hits=hits,
-        stories=_stories(),
+        total=found.total,
+        limit=limit,
+        more=min(500, limit + 100) if found.total > limit else None,
+        stories=stories,
         chosen=chosen,
-        story=values.pop("story", request.args.get("story", "")),
+        story=story,
+        channel=values.pop("channel", None) or _default_channel(chosen),
         csrf=csrf_token(),
         recent=audit.recent(_services().engine, 10, actor=agent.name),
         **values,
@@ -322,19 +366,23 @@ def agent_customers() -> Any:
     """JSON search for the page's live search box."""
     if _page_agent() is None:
         return _error(401, "log in on /agent first")
-    hits = _directory().search(request.args.get("q", ""))
+    found = _directory().search(request.args.get("q", ""), _limit())
     return jsonify(
         {
+            "count": found.total,
+            "shown": len(found.hits),
             "customers": [
                 {
                     "id": h.id,
                     "name": h.name,
                     "email": h.has_email,
                     "sms": h.has_phone,
+                    "email_problem": h.email_problem or None,
+                    "sms_problem": h.phone_problem or None,
                     "stories": list(h.stories),
                 }
-                for h in hits
-            ]
+                for h in found.hits
+            ],
         }
     )
 
@@ -400,15 +448,34 @@ def agent_send() -> Any:
         if choice is not None:
             _log_choice(choice, push.customer_id, result.link.id)
     except PushRejected as exc:
-        return _console(agent, 422, error=exc.reason, customer_id=customer_id, story=story)
+        return _console(
+            agent,
+            422,
+            error=exc.reason,
+            customer_id=customer_id,
+            story=story,
+            channel=form.get("channel"),
+        )
     except PushFailed as exc:
         return render_template(
             "pages/agent_sent.html",
             agent=agent,
             result=exc.result,
+            story_title=_story_title(exc.result.link.story),
             error=exc.reason,
             csrf=csrf_token(),
         ), 502
     return render_template(
-        "pages/agent_sent.html", agent=agent, result=result, error=None, csrf=csrf_token(), choice=choice
+        "pages/agent_sent.html",
+        agent=agent,
+        result=result,
+        story_title=_story_title(result.link.story),
+        error=None,
+        csrf=csrf_token(),
+        choice=choice,
     )
+
+
+def _story_title(story_id: str) -> str:
+    story = _services().renderer.library.stories.get(story_id)
+    return story.title if story is not None else story_id

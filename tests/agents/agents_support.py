@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import socket
 from pathlib import Path
 
@@ -16,3 +17,8 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

@@ -26,6 +26,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("SMARTVIDEO_") and name != "SMARTVIDEO_TEST_REDIS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("SMARTVIDEO_AGENT_RATE_LIMIT", RATE)
+    monkeypatch.setenv("SMARTVIDEO_DELIVERY_BACKOFF", "0.01")  # retries, without the waiting
 
 
 @pytest.fixture
@@ -82,6 +83,7 @@ class SmtpInbox:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    peers: list[Any] = field(default_factory=list)  # the client's (host, port) of each message
 
     @property
     def url(self) -> str:
@@ -98,6 +100,7 @@ def smtp_server() -> Iterator[SmtpInbox]:
     class Keep:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
             inbox.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            inbox.peers.append(session.peer)
             inbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
             return "250 Message accepted for delivery"
 
@@ -115,6 +118,7 @@ class Gateway:
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
     status: int = 202  # what the gateway answers; tests set 500 to see a failure
+    failures_left: int = 0  # answer 503 this many times first (a gateway that recovers)
 
 
 @pytest.fixture
@@ -126,6 +130,10 @@ def sms_gateway() -> Iterator[Gateway]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            status = gateway.status
+            if gateway.failures_left > 0:
+                gateway.failures_left -= 1
+                status = 503
             gateway.requests.append(
                 {
                     "path": self.path,
@@ -135,10 +143,10 @@ def sms_gateway() -> Iterator[Gateway]:
             )
             reply = json.dumps(
                 {"id": f"gw-{len(gateway.requests)}"}
-                if gateway.status < 300
+                if status < 300
                 else {"error": "gateway is down"}
             ).encode()
-            self.send_response(gateway.status)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()

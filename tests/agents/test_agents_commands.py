@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agents_support import PUBLIC_URL, SECRET
+from agents_support import PUBLIC_URL, SECRET, read_csv
 
 from smartvideo.cli import main
 
@@ -70,11 +69,6 @@ def test_agents_revoke_by_name_or_id(cli_env: Path, capsys: Any) -> None:
 def write_records(path: Path, records: list[Any]) -> Path:
     path.write_text(json.dumps(records), encoding="utf-8")
     return path
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def test_campaign_skips_bad_records_and_writes_every_link(

@@ -47,7 +47,15 @@ def test_find_a_customer_by_name_or_id(client: Any, agent_key: str) -> None:
     page = client.get("/agent?q=anna").get_data(as_text=True)
     assert "C1001" in page and "de Vries" in page
     found = client.get("/agent/customers?q=C1002").get_json()["customers"]
-    assert found[0]["id"] == "C1002" and set(found[0]) == {"id", "name", "email", "sms", "stories"}
+    assert found[0]["id"] == "C1002" and set(found[0]) == {
+        "id",
+        "name",
+        "email",
+        "sms",
+        "email_problem",
+        "sms_problem",
+        "stories",
+    }
     assert "135.2" not in page  # the page shows who, not their bill
 
 
@@ -60,9 +68,7 @@ def test_preview_shows_the_posters_of_the_chosen_customer(client: Any, agent_key
     assert client.get("/agent/poster.png?customer=C9999&story=first_bill").status_code == 422
 
 
-def test_send_from_the_page_makes_the_link_and_audits_it(
-    client: Any, agent_key: str, services: Any
-) -> None:
+def test_send_from_the_page_makes_the_link_and_audits_it(client: Any, agent_key: str, services: Any) -> None:
     login(client, agent_key)
     page = client.get("/agent?customer=C1001&story=first_bill").get_data(as_text=True)
     sent = client.post(
@@ -85,13 +91,9 @@ def test_send_from_the_page_makes_the_link_and_audits_it(
     )
 
 
-def test_send_without_the_forms_token_is_refused(
-    client: Any, agent_key: str, services: Any
-) -> None:
+def test_send_without_the_forms_token_is_refused(client: Any, agent_key: str, services: Any) -> None:
     login(client, agent_key)
-    response = client.post(
-        "/agent/send", data={"customer_id": "C1001", "story": "first_bill", "channel": "none"}
-    )
+    response = client.post("/agent/send", data={"customer_id": "C1001", "story": "first_bill", "channel": "none"})
     assert response.status_code == 400 and audit.recent(services.engine) == []
 
 

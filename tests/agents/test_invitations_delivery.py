@@ -277,3 +277,36 @@ def test_a_broken_logo_or_button_image_does_not_stop_the_poster(library: Any, tm
     spec = replace(poster_spec(library, "first_bill", "Anna"), logo=broken, play_button=broken)
     image = Image.open(io.BytesIO(poster_png(spec))).convert("RGB")
     assert min(image.getpixel((POSTER_SIZE[0] // 2 - 40, int(POSTER_SIZE[1] * 0.65)))) > 230  # drawn button
+
+
+def test_a_gateway_5xx_is_retried_until_it_recovers_and_the_link_is_dated(
+    client: Any, auth: dict[str, str], sms_gateway: Any, services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from smartvideo.agents import audit
+    from smartvideo.links import links_table
+
+    monkeypatch.setenv("SMARTVIDEO_SMS_WEBHOOK", sms_gateway.url)
+    sms_gateway.failures_left = 2  # 503, 503, then 202: the third try (of 3) goes through
+    response = client.post(
+        API, json={"customer_id": "C1002", "story": "first_bill", "channel": "sms"}, headers=auth
+    )
+    assert response.status_code == 201 and len(sms_gateway.requests) == 3
+    assert [e.outcome for e in audit.recent(services.engine)] == ["sent"]
+    with services.engine.connect() as conn:
+        delivered = conn.execute(
+            select(links_table.c.delivered_at).where(links_table.c.id == response.get_json()["link_id"])
+        ).scalar_one()
+    assert delivered is not None
+
+
+def test_a_gateway_4xx_is_final_at_once(
+    client: Any, auth: dict[str, str], sms_gateway: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTVIDEO_SMS_WEBHOOK", sms_gateway.url)
+    sms_gateway.status = 400
+    response = client.post(
+        API, json={"customer_id": "C1002", "story": "first_bill", "channel": "sms"}, headers=auth
+    )
+    assert response.status_code == 502 and len(sms_gateway.requests) == 1

@@ -75,3 +75,17 @@ def test_pages_wear_the_storys_brand_logo_and_colours(embedded_app, make_link) -
     assert client.get("/brand/nope.css").status_code == 404
     error_page = client.get("/v/forged-token").get_data(as_text=True)
     assert 'src="/brand/nova/logo"' in error_page  # one theme in the content: the house brand
+
+
+def test_no_page_template_carries_inline_script() -> None:
+    """The CSP allows scripts from 'self' only: an inline <script> would silently not run."""
+    import re
+    from pathlib import Path
+
+    pages = Path(__file__).resolve().parents[2] / "templates" / "pages"
+    inline = []
+    for page in sorted(pages.glob("*.html")):
+        for tag in re.findall(r"<script\b[^>]*>", page.read_text(encoding="utf-8")):
+            if "src=" not in tag and 'type="application/json"' not in tag:
+                inline.append(f"{page.name}: {tag}")
+    assert inline == []

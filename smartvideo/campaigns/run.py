@@ -1,0 +1,729 @@
+"""Running a stored campaign: every customer of the data file invited exactly once.
+
+The run takes the campaign's lock, adds new customers of the file as pending, and does every
+customer not yet sent, on a pool of sending threads (each with its own SMTP connection) that
+deliver through the one retry policy. Each customer's state is stored as soon as it changes, so
+the store is the truth at any moment; the links CSV is written from it (complete, in the file's
+order) at the end of every run, interrupted or not.
+
+Ctrl-C stops taking new customers, lets the invitations in flight finish and be recorded, writes
+the CSV and exits 130: the next run resumes. A second Ctrl-C stops at once; a customer caught
+mid-send is then `sending`, and the next run sends it again (the only way a customer can get two
+invitations without --resend is a hard kill between the server's "accepted" and the write of
+that answer).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smartvideo.campaigns import store
+from smartvideo.errors import SmartVideoError
+
+EXIT_SOME_SKIPPED = 3  # the run finished, but some records were skipped or not delivered
+EXIT_INTERRUPTED = 130
+CSV_FIELDS = (
+    "row",
+    "customer_id",
+    "status",
+    "url",
+    "link_id",
+    "channel",
+    "delivered_to",
+    "render",
+    "reason",
+    "sends",
+)
+# This many final transient failures in a row means the server is down, not the customers bad:
+# stop, rather than mark thousands failed one retry schedule at a time.
+FAILURES_IN_A_ROW_TO_STOP = 25
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignOptions:
+    name: str
+    story: str
+    channel: str
+    data: Path
+    out: Path | None = None
+    prerender: bool = False
+    variant: str | None = None
+    device: str | None = None
+    resend: tuple[str, ...] = ()  # customer ids, or ("all",)
+    yes: bool = False  # --resend without asking (the plan is still printed)
+    concurrency: int = 8  # sending threads (per process)
+    processes: int | None = None  # sending processes; None: all cores for 1,000 or more
+    quiet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One record of the data file: a customer to invite, or a row skipped before any check."""
+
+    row: int
+    customer_id: str
+    record: Mapping[str, Any] | None
+    skip_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    customer_id: str
+    state: str  # sent | created | failed | skipped | untouched (stopped before it began)
+    reason: str = ""
+    transient: bool = False
+
+
+@dataclass
+class RunReport:
+    counts: Counter[str] = field(default_factory=Counter)
+    interrupted: bool = False
+    stop_reason: str = ""
+
+
+def data_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def entries_of(records: list[Any]) -> list[Entry]:
+    """Number the records and set aside those that cannot be a customer (no id, duplicates)."""
+    seen: set[str] = set()
+    entries = []
+    for n, record in enumerate(records, start=1):
+        if not isinstance(record, Mapping):
+            entries.append(Entry(n, "", None, "not a record (expected an object with an id)"))
+            continue
+        customer_id = str(record.get("id") or "").strip()
+        if not customer_id:
+            entries.append(Entry(n, "", None, "the record has no id"))
+        elif customer_id in seen:
+            entries.append(Entry(n, customer_id, None, "duplicate id: this customer already got a link"))
+        else:
+            seen.add(customer_id)
+            entries.append(Entry(n, customer_id, record))
+    return entries
+
+
+@contextmanager
+def graceful_interrupt(stop: threading.Event, on_first: Callable[[], None]) -> Iterator[None]:
+    """The first Ctrl-C (or SIGTERM) sets stop; a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        on_first()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class CampaignSender:
+    """Checks, links and invites customers on a pool of threads, storing each one's state.
+
+    A run uses one; with several sending processes each has its own (`send_shard`).
+    """
+
+    def __init__(self, config: Any, options: CampaignOptions, actor_name: str, stop: Any, renders: Any = None):
+        from smartvideo.agents.push import Actor, pusher_for
+        from smartvideo.jobs.lifecycle import RenderJobs
+
+        self.options = options
+        self.renders = renders if renders is not None else RenderJobs.from_config(config)
+        self.engine = self.renders.engine
+        self.pusher = pusher_for(config, self.engine, self.renders.renderer, start_render=self.renders.start)
+        self.actor = Actor(name=actor_name, source="campaign")
+        self.stop = stop  # a threading.Event, or a multiprocessing one in a sending process
+        self._local = threading.local()
+        self._senders: list[Any] = []
+        self._senders_lock = threading.Lock()
+
+    def outcomes(
+        self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]
+    ) -> Iterator[Outcome]:
+        """Each customer's outcome as it is done; after stop is set, only those in flight."""
+        with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="campaign-send") as pool:
+            pending: set[Future[Outcome]] = set()
+            queue = iter(todo)
+            window = self.options.concurrency * 4  # a short queue, so Ctrl-C stops quickly
+            while True:
+                while not self.stop.is_set() and len(pending) < window:
+                    entry = next(queue, None)
+                    if entry is None:
+                        break
+                    pending.add(pool.submit(self.one, entry, states[entry.customer_id], entry.customer_id in resend))
+                if not pending:
+                    break
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    outcome = future.result()
+                    if outcome.state != "untouched":
+                        yield outcome
+
+    def _senders_for_thread(self) -> tuple[Any, Any]:
+        """This thread's email and SMS senders; an SMTP connection stays open for the run."""
+        senders = getattr(self._local, "senders", None)
+        if senders is None:
+            delivery = self.pusher.delivery
+            email = delivery.email_sender() if self.options.channel == "email" else None
+            if email is not None and hasattr(email, "connection"):
+                email = email.connection()
+                with self._senders_lock:
+                    self._senders.append(email)
+            sms = delivery.sms_sender() if self.options.channel == "sms" else None
+            senders = self._local.senders = (email, sms)
+        return senders
+
+    def close(self) -> None:
+        with self._senders_lock:
+            for sender in self._senders:
+                sender.close()
+            self._senders.clear()
+
+    def one(self, entry: Entry, before: store.CustomerState, resend: bool) -> Outcome:
+        """Check, link, invite one customer and store each step; never raises for a customer."""
+        from smartvideo.agents.errors import PushRejected
+        from smartvideo.agents.push import PushRequest, mask_contact
+        from smartvideo.errors import LinkError
+        from smartvideo.invitations.delivery_queue import DeliveryGaveUp
+        from smartvideo.invitations.errors import InvitationError
+        from smartvideo.links import link_by_id
+
+        if self.stop.is_set():
+            return Outcome(entry.customer_id, "untouched")
+        name, cid = self.options.name, entry.customer_id
+        request = PushRequest(
+            customer_id=cid,
+            story=self.options.story,
+            channel=self.options.channel,
+            prerender=self.options.prerender,
+            variant=self.options.variant,
+            device=self.options.device,
+            contact_record=entry.record,
+            campaign=name,
+        )
+        try:
+            try:
+                record = self.pusher.check(request)
+            except PushRejected as exc:
+                self.pusher.audit_attempt(self.actor, request, "rejected", detail=exc.reason)
+                store.set_state(self.engine, name, cid, "skipped", reason=exc.reason)
+                return Outcome(cid, "skipped", exc.reason)
+            link = None
+            if before.link_id:
+                try:
+                    link = link_by_id(self.engine, self.pusher.secret, before.link_id)
+                except LinkError:
+                    link = None  # expired or removed: a new link
+            if link is None:
+                link = self.pusher.make_link(self.actor, request)
+            render = self.pusher.prerender(request, link)
+            render_state = str(render.get("status", "queued")) if render else before.render
+            if request.channel == "none":
+                self.pusher.audit_attempt(self.actor, request, "sent", link_id=link.id)
+                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None)
+                return Outcome(cid, "created")
+            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state)
+            email, sms = self._senders_for_thread()
+            try:
+                delivered = self.pusher.invite(
+                    self.actor, request, record, link, email_sender=email, sms_sender=sms, stop=self.stop
+                )
+            except DeliveryGaveUp as exc:
+                store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
+                return Outcome(cid, "failed", exc.reason, transient=exc.transient)
+            except InvitationError as exc:
+                store.set_state(self.engine, name, cid, "failed", reason=str(exc))
+                return Outcome(cid, "failed", str(exc))
+            store.set_state(
+                self.engine,
+                name,
+                cid,
+                "sent",
+                attempts_added=delivered.attempts,
+                sent=True,
+                delivered_to=mask_contact(delivered.receipt.to),
+                reason="resent" if resend else None,
+            )
+            return Outcome(cid, "sent")
+        except Exception as exc:  # noqa: BLE001 - one broken record must not end a run of thousands
+            reason = f"unexpected error ({type(exc).__name__}: {exc})"
+            store.set_state(self.engine, name, cid, "failed", reason=reason)
+            return Outcome(cid, "failed", reason)
+
+
+def send_shard(
+    config: Any,
+    options: CampaignOptions,
+    actor_name: str,
+    todo: list[Entry],
+    states: Mapping[str, store.CustomerState],
+    resend: set[str],
+    stop: Any,
+    results: Any,
+) -> None:
+    """A sending process: its share of the customers, each outcome put on results, then None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the run decides
+    sender = CampaignSender(config, options, actor_name, stop)
+    try:
+        for outcome in sender.outcomes(todo, states, resend):
+            results.put(outcome)
+    finally:
+        sender.close()
+        sender.renders.close()
+        results.put(None)
+
+
+class CampaignRun:
+    """One run of a campaign; `run()` returns the exit code."""
+
+    def __init__(self, config: Any, options: CampaignOptions, console: Any, actor_name: str):
+        from smartvideo.jobs.lifecycle import RenderJobs
+
+        self.config = config
+        self.options = options
+        self.console = console
+        self.renders = RenderJobs.from_config(config)
+        self.engine = self.renders.engine
+        library = self.renders.renderer.library
+        if options.story not in library.stories:
+            known = ", ".join(sorted(library.stories))
+            raise SmartVideoError(f"unknown story '{options.story}' (known: {known})")
+        self.stop = threading.Event()
+        self.sender = CampaignSender(config, options, actor_name, self.stop, self.renders)
+        self.pusher = self.sender.pusher
+        self.actor = self.sender.actor
+        self.owner = store.lock_owner()
+
+    # ---- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        from smartvideo.data_sources import read_records
+
+        options = self.options
+        started = time.perf_counter()
+        records = read_records(options.data)  # an unreadable file stops here: nothing to skip to
+        entries = entries_of(records)
+        fingerprint = data_fingerprint(options.data)
+        campaign, new = store.open_campaign(
+            self.engine,
+            name=options.name,
+            target_kind="story",
+            target_id=options.story,
+            channel=options.channel,
+            options={
+                "variant": options.variant,
+                "device": options.device,
+                "prerender": options.prerender,
+            },
+            data_fingerprint=fingerprint,
+            data_path=str(options.data.resolve()),
+            links_csv=str(self._out_path(None).resolve()),
+            created_by=self.actor.name,
+        )
+        out = self._out_path(campaign)
+        store.acquire_lock(self.engine, options.name, self.owner)
+        heartbeat = threading.Thread(target=self._keep_lock, daemon=True)
+        heartbeat.start()
+        try:
+            return self._run_locked(campaign, new, entries, fingerprint, out, started)
+        finally:
+            self.stop.set()  # also ends the heartbeat
+            self.sender.close()
+            store.release_lock(self.engine, options.name, self.owner)
+            self.renders.close()
+
+    def _out_path(self, campaign: store.Campaign | None) -> Path:
+        if self.options.out is not None:
+            return self.options.out
+        if campaign is not None and campaign.links_csv:
+            return Path(campaign.links_csv)
+        return Path(f"{self.options.name}-links.csv")
+
+    def _keep_lock(self) -> None:
+        while not self.stop.wait(store.LOCK_SECONDS / 4):
+            store.renew_lock(self.engine, self.options.name, self.owner)
+
+    def _run_locked(
+        self,
+        campaign: store.Campaign,
+        new: bool,
+        entries: list[Entry],
+        fingerprint: str,
+        out: Path,
+        started: float,
+    ) -> int:
+        options = self.options
+        customers = [e for e in entries if e.record is not None]
+        added = store.add_customers(self.engine, options.name, ((e.customer_id, e.row) for e in customers))
+        store.record_run(
+            self.engine,
+            options.name,
+            data_fingerprint=fingerprint,
+            data_path=str(options.data.resolve()),
+            links_csv=str(out.resolve()),
+        )
+        states = store.customer_states(self.engine, options.name)
+        in_file = {e.customer_id for e in customers}
+        for cid, state in states.items():
+            if cid not in in_file and state.state not in (*store.DONE, "skipped"):
+                # Taken out of the file since an earlier run: not invited now, and said so.
+                store.set_state(self.engine, options.name, cid, "skipped", reason="no longer in the data file")
+        resend = self._resend_set(states, customers)
+        todo = [e for e in customers if states[e.customer_id].state not in store.DONE or e.customer_id in resend]
+        self._say_what_happens(campaign, new, states, customers, todo, resend, added, fingerprint)
+        if resend and not self._confirmed(len(resend)):
+            self.console.print("nothing sent: --resend was not confirmed")
+            return 1
+        report = self._send_all(todo, states, resend)
+        if not report.interrupted and options.prerender and self.renders.mode == "embedded":
+            self._wait_for_renders(todo)
+        self._write_csv(entries, out)
+        return self._summary(entries, report, out, started)
+
+    def _resend_set(self, states: Mapping[str, store.CustomerState], customers: list[Entry]) -> set[str]:
+        wanted = self.options.resend
+        if not wanted:
+            return set()
+        in_file = {e.customer_id for e in customers}
+        if wanted == ("all",):
+            return {cid for cid in in_file if states[cid].state in store.DONE}
+        unknown = sorted(set(wanted) - in_file)
+        if unknown:
+            raise SmartVideoError(f"--resend names customers not in {self.options.data.name}: {', '.join(unknown)}")
+        return {cid for cid in wanted if states[cid].state in store.DONE}
+
+    def _say_what_happens(
+        self,
+        campaign: store.Campaign,
+        new: bool,
+        states: Mapping[str, store.CustomerState],
+        customers: list[Entry],
+        todo: list[Entry],
+        resend: set[str],
+        added: int,
+        fingerprint: str,
+    ) -> None:
+        say = self.console.print
+        name = self.options.name
+        if new:
+            say(
+                f"campaign {name}: new, {len(customers)} customers, "
+                f"story {self.options.story} by {self.options.channel}"
+            )
+            return
+        by_state = Counter(states[e.customer_id].state for e in customers)
+        done = by_state["sent"] + by_state["created"]
+        parts = [f"{done} already invited"]
+        for state, words in (
+            ("failed", "failed before"),
+            ("sending", "interrupted mid-send"),
+            ("skipped", "skipped before"),
+            ("pending", "not yet done"),
+        ):
+            if by_state[state]:
+                parts.append(f"{by_state[state]} {words}")
+        say(f"campaign {name}: resuming ({', '.join(parts)}); {len(todo) - len(resend)} to do now")
+        if fingerprint != campaign.data_fingerprint:
+            say(
+                f"the data file changed since the last run: {added} new customers are added; "
+                "customers already invited are not invited again"
+            )
+        if resend:
+            listed = ", ".join(sorted(resend)[:10]) + (" ..." if len(resend) > 10 else "")
+            say(
+                f"[bold]--resend[/]: {len(resend)} customers who were already invited get a "
+                f"second invitation with the same link: {listed}"
+            )
+
+    def _confirmed(self, count: int) -> bool:
+        if self.options.yes or not sys.stdin.isatty():
+            return True
+        answer = input(f"Send {count} invitations again? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    # ---- sending ----------------------------------------------------------------------------------
+
+    def _send_all(self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]) -> RunReport:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        report = RunReport()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        failures_in_a_row = 0
+
+        def on_interrupt() -> None:
+            report.interrupted = True
+            progress.console.print(
+                "[yellow]stopping[/]: finishing the invitations in flight (Ctrl-C again to quit now)"
+            )
+
+        with (
+            Progress(*columns, console=self.console, transient=False, disable=self.options.quiet) as progress,
+            graceful_interrupt(self.stop, on_interrupt),
+        ):
+            task = progress.add_task(f"campaign {self.options.name}", total=len(todo))
+            for outcome in self._outcomes(todo, states, resend):
+                report.counts[outcome.state] += 1
+                progress.advance(task)
+                if outcome.state in ("skipped", "failed"):
+                    what = "skipped" if outcome.state == "skipped" else "not delivered"
+                    entry_row = states[outcome.customer_id].row
+                    progress.console.print(
+                        f"[yellow]{what}[/] record {entry_row} ({outcome.customer_id}): {_escape(outcome.reason)}"
+                    )
+                failures_in_a_row = failures_in_a_row + 1 if outcome.transient else 0
+                if failures_in_a_row >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
+                    report.stop_reason = (
+                        f"{failures_in_a_row} deliveries in a row failed ({outcome.reason}); "
+                        "stopped so the rest stay pending. Run the campaign again when the "
+                        "server is back."
+                    )
+                    self.stop.set()
+        return report
+
+    def _outcomes(
+        self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]
+    ) -> Iterator[Outcome]:
+        processes = self.options.processes
+        if processes is None:  # a large campaign uses every core; a small one is not worth it
+            embedded_renders = self.options.prerender and self.renders.mode == "embedded"
+            processes = 1 if embedded_renders or len(todo) < 1000 else min(4, os.cpu_count() or 1)
+        if processes <= 1:
+            return self.sender.outcomes(todo, states, resend)
+        return self._sharded_outcomes(todo, states, resend, processes)
+
+    def _sharded_outcomes(
+        self,
+        todo: list[Entry],
+        states: Mapping[str, store.CustomerState],
+        resend: set[str],
+        processes: int,
+    ) -> Iterator[Outcome]:
+        """The customers dealt over sending processes (Python runs one thread at a time per
+        process: checks, posters and MIME are CPU work). This process keeps the lock, the
+        progress and the decision to stop; each customer's state is still stored as it changes."""
+        import multiprocessing
+        import queue as queues
+
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked SQL connections
+        stop = ctx.Event()
+        results: Any = ctx.Queue()
+        workers = []
+        for n in range(processes):
+            shard = todo[n::processes]
+            workers.append(
+                ctx.Process(
+                    target=send_shard,
+                    args=(
+                        self.config,
+                        self.options,
+                        self.actor.name,
+                        shard,
+                        {e.customer_id: states[e.customer_id] for e in shard},
+                        {e.customer_id for e in shard} & resend,
+                        stop,
+                        results,
+                    ),
+                    name=f"campaign-send-{n + 1}",
+                    daemon=True,
+                )
+            )
+        for worker in workers:
+            worker.start()
+        done = 0
+        try:
+            while done < len(workers):
+                if self.stop.is_set():
+                    stop.set()
+                try:
+                    item = results.get(timeout=0.5)
+                except queues.Empty:
+                    if not any(w.is_alive() for w in workers):
+                        break  # a worker died without saying so: its customers stay pending
+                    continue
+                if item is None:
+                    done += 1
+                else:
+                    yield item
+            for worker in workers:
+                worker.join()
+        finally:
+            for worker in workers:
+                if worker.is_alive():  # a second Ctrl-C: stop now (see the module docstring)
+                    worker.terminate()
+
+    # ---- after sending ----------------------------------------------------------------------------
+
+    def _wait_for_renders(self, todo: list[Entry]) -> None:
+        """The embedded runner renders in this process: stay until the prerendered videos are made."""
+        from smartvideo.links import link_by_id
+        from smartvideo.render.devices import device_profile
+
+        states = store.customer_states(self.engine, self.options.name)
+        device = device_profile(self.options.device or ("portrait" if self.options.channel == "sms" else "landscape"))
+        pending = {
+            e.customer_id: link_by_id(self.engine, self.pusher.secret, states[e.customer_id].link_id)  # type: ignore[arg-type]
+            for e in todo
+            if states[e.customer_id].link_id and states[e.customer_id].state in store.DONE
+        }
+        if not pending:
+            return
+        # Renders run two at a time; past this, something is stuck and a click will render it anyway.
+        deadline = time.monotonic() + self.config.render_time_limit * max(1, len(pending))
+        while pending and time.monotonic() < deadline:
+            made: dict[str, str] = {}
+            for cid, link in pending.items():
+                status = str(self.renders.status(link, device)["status"])
+                if status in ("ready", "failed"):
+                    made[cid] = status
+                    if status == "failed":
+                        self.console.print(f"[yellow]render failed[/] for {cid} (link {link.id})")
+            store.set_render(self.engine, self.options.name, made)
+            for cid in made:
+                del pending[cid]
+            if pending:
+                time.sleep(0.5)
+        if pending:
+            self.console.print(f"[yellow]{len(pending)} videos not made in time[/]: a click renders them")
+
+    def _write_csv(self, entries: list[Entry], out: Path) -> None:
+        """The links CSV from the store: every record of the file, every run's links kept."""
+        write_links_csv(
+            self.engine,
+            self.options.name,
+            entries,
+            out,
+            public_url=self.pusher.public_url,
+            secret=self.pusher.secret,
+            channel=self.options.channel,
+        )
+
+    def _summary(self, entries: list[Entry], report: RunReport, out: Path, started: float) -> int:
+        counts = report.counts
+        early = [e for e in entries if e.record is None]
+        for e in early:
+            who = f" ({e.customer_id})" if e.customer_id else ""
+            self.console.print(f"[yellow]skipped[/] record {e.row}{who}: {e.skip_reason}")
+        counts["skipped"] += len(early)
+        this_run = ", ".join(f"{counts[k]} {k}" for k in ("sent", "created", "failed", "skipped") if counts[k])
+        total = store.state_counts(self.engine, self.options.name)
+        seconds = time.perf_counter() - started
+        self.console.print(
+            f"campaign {self.options.name}: {len(entries)} records: this run {this_run or 'nothing to do'} "
+            f"in {seconds:.1f} s; in all {status_line(total)}"
+        )
+        self.console.print(f"links: {out}")
+        if report.stop_reason:
+            self.console.print(f"[red]stopped[/]: {report.stop_reason}")
+            return 1
+        if report.interrupted:
+            self.console.print(
+                f"interrupted: the state is saved; run the same command again to resume "
+                f"(smartvideo campaign status {self.options.name})"
+            )
+            return EXIT_INTERRUPTED
+        return EXIT_SOME_SKIPPED if counts["skipped"] or counts["failed"] else 0
+
+
+def status_line(counts: Mapping[str, int]) -> str:
+    pending = counts.get("pending", 0) + counts.get("sending", 0)
+    parts = [
+        f"{counts.get('sent', 0)} sent",
+        f"{pending} pending",
+        f"{counts.get('failed', 0)} failed",
+        f"{counts.get('skipped', 0)} skipped",
+    ]
+    if counts.get("created"):
+        parts.insert(1, f"{counts['created']} links made")
+    return ", ".join(parts)
+
+
+def write_links_csv(
+    engine: Any,
+    name: str,
+    entries: list[Entry],
+    out: Path,
+    *,
+    public_url: str,
+    secret: str,
+    channel: str,
+) -> None:
+    from smartvideo.links import link_url, token_for
+
+    states = store.customer_states(engine, name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    shown = {"sending": "pending"}
+    with partial.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for e in entries:
+            state = states.get(e.customer_id) if e.record is not None else None
+            if state is None:
+                writer.writerow(
+                    {"row": e.row, "customer_id": e.customer_id, "status": "skipped", "reason": e.skip_reason}
+                )
+                continue
+            writer.writerow(
+                {
+                    "row": e.row,
+                    "customer_id": e.customer_id,
+                    "status": shown.get(state.state, state.state),
+                    "url": link_url(public_url, token_for(secret, state.link_id)) if state.link_id else "",
+                    "link_id": state.link_id or "",
+                    "channel": channel,
+                    "delivered_to": state.delivered_to or "",
+                    "render": state.render or "",
+                    "reason": state.reason or "",
+                    "sends": state.sends,
+                }
+            )
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(out)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def default_name(story: str, data: Path) -> str:
+    """The same command names the same campaign, so running it again resumes it."""
+    return f"{story}-{data.stem}"
+
+
+def campaign_started(campaign: store.Campaign) -> str:
+    return campaign.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
