@@ -64,6 +64,7 @@ class CampaignOptions:
     variant: str | None = None
     device: str | None = None
     resend: tuple[str, ...] = ()  # customer ids, or ("all",)
+    decision: str | None = None  # instead of a story: the decision picks each customer's story
     yes: bool = False  # --resend without asking (the plan is still printed)
     concurrency: int = 8  # sending threads (per process)
     processes: int | None = None  # sending processes; None: all cores for 1,000 or more
@@ -217,12 +218,27 @@ class CampaignSender:
         if self.stop.is_set():
             return Outcome(entry.customer_id, "untouched")
         name, cid = self.options.name, entry.customer_id
+        choice = None
+        story, variant = self.options.story, self.options.variant
+        if self.options.decision and before.link_id:
+            story, chosen = self._chosen_before(before.link_id)  # chosen by an earlier run: kept
+            variant = chosen or variant
+        elif self.options.decision:
+            # The invitation shows the chosen story's poster, so the choice is made at sending
+            # (as for agents' "best video"), with the decision's contact policy applied.
+            try:
+                choice = self.renders.decisions.decide(self.options.decision, cid, log=False,
+                                                       channel=self.options.channel)
+            except SmartVideoError as exc:  # not eligible now, or the customer is unknown
+                store.set_state(self.engine, name, cid, "skipped", reason=str(exc))
+                return Outcome(cid, "skipped", str(exc))
+            story, variant = choice.story, choice.variant or variant
         request = PushRequest(
             customer_id=cid,
-            story=self.options.story,
+            story=story,
             channel=self.options.channel,
             prerender=self.options.prerender,
-            variant=self.options.variant,
+            variant=variant,
             device=self.options.device,
             contact_record=entry.record,
             campaign=name,
@@ -242,6 +258,10 @@ class CampaignSender:
                     link = None  # expired or removed: a new link
             if link is None:
                 link = self.pusher.make_link(self.actor, request)
+                if choice is not None:
+                    from smartvideo.nba.store import log_decision
+
+                    log_decision(self.engine, choice, cid, link.id, dt.datetime.now(dt.UTC))
             render = self.pusher.prerender(request, link)
             render_state = str(render.get("status", "queued")) if render else before.render
             if request.channel == "none":
@@ -275,6 +295,18 @@ class CampaignSender:
             reason = f"unexpected error ({type(exc).__name__}: {exc})"
             store.set_state(self.engine, name, cid, "failed", reason=reason)
             return Outcome(cid, "failed", reason)
+
+
+    def _chosen_before(self, link_id: str | None) -> tuple[str, str | None]:
+        """The story and variant an earlier run chose for this customer (kept on its link)."""
+        from sqlalchemy import select
+
+        from smartvideo.links import links_table
+
+        with self.engine.connect() as conn:
+            row = conn.execute(select(links_table.c.story, links_table.c.variant)
+                               .where(links_table.c.id == link_id)).first()
+        return (row.story, row.variant) if row else ("", None)
 
 
 def send_shard(
@@ -311,7 +343,9 @@ class CampaignRun:
         self.renders = RenderJobs.from_config(config)
         self.engine = self.renders.engine
         library = self.renders.renderer.library
-        if options.story not in library.stories:
+        if options.decision:
+            self.renders.decisions.decision(options.decision)  # UnknownDecision names the known ones
+        elif options.story not in library.stories:
             known = ", ".join(sorted(library.stories))
             raise SmartVideoError(f"unknown story '{options.story}' (known: {known})")
         self.stop = threading.Event()
@@ -333,8 +367,8 @@ class CampaignRun:
         campaign, new = store.open_campaign(
             self.engine,
             name=options.name,
-            target_kind="story",
-            target_id=options.story,
+            target_kind="decision" if options.decision else "story",
+            target_id=options.decision or options.story,
             channel=options.channel,
             options={
                 "variant": options.variant,

@@ -44,7 +44,11 @@ def _user() -> str:
 def cmd_campaign(args: argparse.Namespace) -> int:
     from smartvideo.campaigns.run import CampaignOptions, CampaignRun, default_name
 
-    missing = [f"--{n}" for n in ("story", "data", "channel") if not getattr(args, n)]
+    missing = [f"--{n}" for n in ("data", "channel") if not getattr(args, n)]
+    if not args.story and not args.decision:
+        missing.insert(0, "--story or --decision")
+    if args.story and args.decision:
+        raise SmartVideoError("give --story or --decision, not both")
     if missing:
         raise SmartVideoError(f"campaign needs {', '.join(missing)} (or: smartvideo campaign status NAME)")
     data = Path(args.data)
@@ -54,8 +58,9 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         if "all" in resend and len(resend) > 1:
             raise SmartVideoError("--resend takes 'all' or a list of customer ids, not both")
     options = CampaignOptions(
-        name=args.name or default_name(args.story, data),
-        story=args.story,
+        name=args.name or default_name(args.story or args.decision, data),
+        story=args.story or "",
+        decision=args.decision,
         channel=args.channel,
         data=data,
         out=Path(args.out) if args.out else None,
@@ -132,13 +137,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="invite every customer in a file once (run again to resume); status NAME; list",
     )
     p.add_argument("--story", help="story id")
+    p.add_argument("--decision", help="a decision id instead of a story: each customer gets the best video for them")
     p.add_argument("--data", help="customers file (JSON, CSV or YAML), one record per customer")
     p.add_argument("--channel", choices=("email", "sms", "none"), help="how to invite")
     p.add_argument("--prerender", action="store_true", help="render every video now, before anyone clicks")
     p.add_argument("--out", help="CSV of links (default: <campaign name>-links.csv)")
     p.add_argument(
         "--name",
-        help="the campaign's name; running it again resumes it (default: <story>-<data file name>)",
+        help="the campaign's name; running it again resumes it (default: <story or decision>-<data file name>)",
     )
     p.add_argument("--variant", help="force one A/B variant for everyone")
     p.add_argument(
