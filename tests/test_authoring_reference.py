@@ -44,7 +44,8 @@ def test_docs_name_every_option():
 
 
 @pytest.mark.parametrize(("document", "folder"), [
-    ("scene", "scenes"), ("story", "scenes/stories"), ("theme", "scenes/themes"), ("voice", "voices")])
+    ("scene", "scenes"), ("story", "scenes/stories"), ("theme", "scenes/themes"), ("voice", "voices"),
+    ("decision", "scenes/decisions")])
 def test_shipped_content_follows_the_schema(document, folder):
     validator = jsonschema.Draft202012Validator(json_schema(document))
     files = sorted((ROOT / folder).glob("*.yaml"))
@@ -68,3 +69,11 @@ def test_schema_command_writes_the_files(tmp_path, capsys):
     written = json.loads((tmp_path / "scene.schema.json").read_text())
     assert "style_from" in written["$defs"]["layer"]["properties"]
     assert "when" in written["$defs"]["layer"]["properties"]
+
+
+def test_the_decision_schema_rejects_an_unknown_action_key():
+    validator = jsonschema.Draft202012Validator(json_schema("decision"))
+    decision = {"id": "x", "actions": {"bill": {"story": "first_bill", "levr": 2}}}
+    assert [e.message for e in validator.iter_errors(decision)]
+    del decision["actions"]["bill"]["levr"]
+    assert [e.message for e in validator.iter_errors(decision)] == []

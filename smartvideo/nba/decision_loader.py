@@ -13,21 +13,32 @@ from pathlib import Path
 from smartvideo.errors import SceneError, SmartVideoError
 from smartvideo.nba.decision_model import ActionSpec, ContactPolicy, DecisionSpec, FeatureSpec
 from smartvideo.render import scene_loader as sl
+from smartvideo.render.scene_keys import (
+    ACTION,
+    CONTACT,
+    DECISION,
+    DECISION_SAMPLE,
+    EXPLORATION,
+    FEATURE,
+    REWARD,
+    Key,
+    allowed,
+    required,
+)
 from smartvideo.render.scene_loader import Library
 from smartvideo.render.templating import Where, check_syntax
 from smartvideo.yamlfile import LineDict, check_keys, load_mapping
 
 DECISIONS_DIR = Path("scenes") / "decisions"
 
-_DECISION_KEYS = {"id", "title", "description", "data", "sample", "features", "reward", "exploration",
-                  "outcome_window_hours", "actions"}
-_ACTION_KEYS = {"story", "variant", "value", "when", "lever", "contact", "description"}
-_CONTACT_KEYS = {"max", "per_days", "suppress_after_cta", "cooldown_days"}
-_FEATURE_KEYS = {"expression", "kind"}
+
+
+def _keys(data: LineDict, table: dict[str, Key], what: str) -> None:
+    check_keys(data, allowed(table), required(table), what)
 
 
 def _contact(data: LineDict) -> ContactPolicy:
-    check_keys(data, _CONTACT_KEYS, set(), "contact policy")
+    _keys(data, CONTACT, "contact policy")
     maximum = sl._number(data, "max", None, 1, 1000)
     return ContactPolicy(
         max_contacts=int(maximum) if maximum is not None else None,
@@ -38,7 +49,7 @@ def _contact(data: LineDict) -> ContactPolicy:
 
 
 def _action(name: str, data: LineDict) -> ActionSpec:
-    check_keys(data, _ACTION_KEYS, {"story"}, f"action '{name}'")
+    _keys(data, ACTION, f"action '{name}'")
     value: float | str = 1.0
     if "value" in data:
         raw = data["value"]
@@ -70,7 +81,7 @@ def _features(data: LineDict) -> tuple[FeatureSpec, ...]:
         if isinstance(value, str):
             expression, kind = value, "category"
         elif isinstance(value, LineDict):
-            check_keys(value, _FEATURE_KEYS, {"expression"}, f"feature '{name}'")
+            _keys(value, FEATURE, f"feature '{name}'")
             expression = sl._text(value, "expression", required=True) or ""
             kind = sl._choice(value, "kind", ("category", "number"), "category")
         else:
@@ -82,7 +93,7 @@ def _features(data: LineDict) -> tuple[FeatureSpec, ...]:
 
 def parse_decision(root: Path, path: Path) -> DecisionSpec:
     data = load_mapping(path)
-    check_keys(data, _DECISION_KEYS, {"id", "actions"}, "decision")
+    _keys(data, DECISION, "decision")
     decision_id = sl._text(data, "id", required=True) or ""
     if decision_id != path.stem:
         raise sl._err(data, "id", f"decision id '{decision_id}' must match the file name '{path.stem}'")
@@ -97,10 +108,10 @@ def parse_decision(root: Path, path: Path) -> DecisionSpec:
         raise sl._err(data, "actions", "a decision needs at least one action")
     reward = sl._mapping(data, "reward") if "reward" in data else LineDict()
     if "reward" in data:
-        check_keys(reward, {"cta", "completion"}, set(), "reward")
+        _keys(reward, REWARD, "reward")
     exploration = sl._mapping(data, "exploration") if "exploration" in data else LineDict()
     if "exploration" in data:
-        check_keys(exploration, {"epsilon", "floor"}, set(), "exploration")
+        _keys(exploration, EXPLORATION, "exploration")
     epsilon = sl._number(exploration, "epsilon", 0.1, 0.0, 1.0) if exploration else 0.1
     floor = sl._number(exploration, "floor", 0.02, 0.0, 1.0) if exploration else 0.02
     if floor is not None and floor * len(actions) > 1.0:
@@ -108,7 +119,7 @@ def parse_decision(root: Path, path: Path) -> DecisionSpec:
     sample = None
     if "sample" in data:
         s = sl._mapping(data, "sample")
-        check_keys(s, {"customer"}, {"customer"}, "sample")
+        _keys(s, DECISION_SAMPLE, "sample")
         sample = sl._text(s, "customer", required=True)
     return DecisionSpec(
         id=decision_id,

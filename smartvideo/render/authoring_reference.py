@@ -15,8 +15,9 @@ from smartvideo.render.templating import FILTERS
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 # The file kinds a schema is written for, and the table at each one's top.
-DOCUMENTS = {"scene": "scene", "story": "story", "theme": "theme", "voice": "voice"}
-_SHARED = ("background", "layer", "chart", "style", "scene_entry", "variant", "override", "sample", "stores")
+DOCUMENTS = {"scene": "scene", "story": "story", "theme": "theme", "voice": "voice", "decision": "decision"}
+_SHARED = ("background", "layer", "chart", "style", "scene_entry", "variant", "override", "sample", "stores",
+           "allocation", "action", "contact", "reward", "exploration", "decision_sample")
 
 
 def _item(of: str | None) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def table_schema(name: str) -> dict[str, Any]:
 
 
 def json_schema(document: str) -> dict[str, Any]:
-    """The schema of one kind of file: scene, story, theme or voice."""
+    """The schema of one kind of file: scene, story, theme, voice or decision."""
     top = table_schema(DOCUMENTS[document])
     return {
         "$schema": SCHEMA_URL,

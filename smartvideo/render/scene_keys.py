@@ -202,6 +202,60 @@ STORY = {
                     "(see the README's data contracts)"),
 }
 
+# ---- decisions (scenes/decisions/*.yaml): the next-best-action engine's choices ----------------
+
+CONTACT = {
+    "max": Key("number", "at most this many contacts per `per_days` for one customer (1-1000)"),
+    "per_days": Key("number", "the window `max` counts in, in days (default 30)"),
+    "suppress_after_cta": Key("flag", "never again once the customer clicked this action's CTA"),
+    "cooldown_days": Key("number", "days to wait after a contact before the next (default 0)"),
+}
+
+ACTION = {
+    "story": Key("text", "the story this action shows", required=True),
+    "variant": Key("text", "one variant of the story (default: the story's own choice)"),
+    "value": Key("any", "what a success is worth: a number, or a template over the record "
+                 "('{{ (offer.price - plan.price) * 12 }}'); default 1"),
+    "when": Key("expression", "eligibility: the action is offered only when true"),
+    "lever": Key("number", "the business weight multiplied into the score (default 1)"),
+    "contact": Key("object", "how often this action may reach one customer", of="contact"),
+    "description": Key("text", "a note for authors"),
+}
+
+FEATURE = {
+    "expression": Key("expression", "what the learner sees of the customer", required=True),
+    "kind": Key("choice", "category (default) or number", choices=("category", "number")),
+}
+
+REWARD = {
+    "cta": Key("number", "reward of a CTA click (default 1)"),
+    "completion": Key("number", "reward of a completed view without a CTA (default 0.3)"),
+}
+
+EXPLORATION = {
+    "epsilon": Key("number", "share of decisions spread over the eligible actions, 0-1 (default 0.1)"),
+    "floor": Key("number", "the least probability any eligible action keeps, 0-1 (default 0.02)"),
+}
+
+DECISION_SAMPLE = {
+    "customer": Key("text", "the customer validate evaluates every condition and value for", required=True),
+}
+
+DECISION = {
+    "id": Key("text", "the decision id; must equal the file name", required=True),
+    "title": Key("text", "what the decision is for"),
+    "description": Key("text", "a note for authors"),
+    "data": Key("path", "the customer data file the decision reads"),
+    "sample": Key("object", "the sample customer validate uses", of="decision_sample"),
+    "features": Key("mapping", "name -> expression (or {expression, kind}): the context the learner "
+                    "sees", of="any"),
+    "reward": Key("object", "what an outcome is worth", of="reward"),
+    "outcome_window_hours": Key("number", "hours after which a view without a CTA is final (default 48)"),
+    "exploration": Key("object", "how much the engine explores", of="exploration"),
+    "actions": Key("mapping", "name -> action: the videos the engine chooses between", required=True,
+                   of="action"),
+}
+
 VOICE = {
     "id": Key("text", "the voice id; must equal the file name", required=True),
     "description": Key("text", "a note for authors"),
@@ -217,6 +271,8 @@ TABLES: dict[str, dict[str, Key]] = {
     "scene": SCENE, "layer": LAYER, "chart": CHART, "background": BACKGROUND, "theme": THEME,
     "style": STYLE, "story": STORY, "scene_entry": SCENE_ENTRY, "variant": VARIANT, "override": OVERRIDE,
     "sample": SAMPLE, "stores": STORES, "voice": VOICE, "allocation": ALLOCATION,
+    "decision": DECISION, "action": ACTION, "contact": CONTACT, "feature": FEATURE, "reward": REWARD,
+    "exploration": EXPLORATION, "decision_sample": DECISION_SAMPLE,
 }
 
 
