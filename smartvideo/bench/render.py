@@ -10,6 +10,7 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,14 @@ def _settings(root: Path, cache: Path) -> RenderSettings:
     return RenderSettings(content_root=root, cache_dir=cache, work_dir=cache / "personal")
 
 
-def _new_customer(base: dict[str, Any], n: int) -> dict[str, Any]:
-    """A customer never rendered before: other name, other amounts."""
+def new_customer(base: dict[str, Any], n: int) -> dict[str, Any]:
+    """A customer never rendered before: other name, other amounts (money stays exact Decimal)."""
     record = copy.deepcopy(base)
     record["id"] = f"BENCH{n:04d}-{time.time_ns()}"
     record["customer"]["first_name"] = ["Noor", "Daan", "Emma", "Liam", "Sofie", "Finn", "Julia", "Milan"][n % 8]
-    record["bill"]["total"] = round(base["bill"]["total"] + 1.37 * (n + 1), 2)
-    record["bill"]["lines"][0]["amount"] = round(base["bill"]["lines"][0]["amount"] + 0.5 * (n + 1), 2)
+    record["bill"]["total"] = Decimal(str(base["bill"]["total"])) + Decimal("1.37") * (n + 1)
+    first_line = record["bill"]["lines"][0]
+    first_line["amount"] = Decimal(str(first_line["amount"])) + Decimal("0.50") * (n + 1)
     return record
 
 
@@ -68,7 +70,7 @@ def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
         cpu: list[float] = []
         stages: dict[str, list[float]] = {}
         for run in range(runs):
-            record = _new_customer(base, run)
+            record = new_customer(base, run)
             started, cpu_started = time.perf_counter(), cpu_seconds()
             result = renderer.render(RenderRequest(story=STORY, customer=record["id"], output=out, variant="A",
                                                    record=record))
@@ -122,7 +124,7 @@ def bench_throughput(renderer: Renderer, base: dict[str, Any], folder: Path, run
     folder.mkdir(parents=True, exist_ok=True)
     per_minute: dict[int, float] = {}
     for concurrency in (1, 2, 3):
-        records = [_new_customer(base, 1000 * concurrency + n) for n in range(concurrency * max(2, runs // 2))]
+        records = [new_customer(base, 1000 * concurrency + n) for n in range(concurrency * max(2, runs // 2))]
 
         def render(record: dict[str, Any]) -> None:
             renderer.render(RenderRequest(story=STORY, customer=record["id"], output=folder / f"{record['id']}.mp4",
@@ -168,7 +170,7 @@ def bench_moviepy(root: Path, warm_s: float | None, cold_s: float | None) -> lis
         base = dict(renderer.record_for(RenderRequest(story=STORY, customer=CUSTOMER, output=out)))
         fresh = []
         for n in range(3):
-            record = _new_customer(base, 500 + n)
+            record = new_customer(base, 500 + n)
             started = time.perf_counter()
             renderer.render(RenderRequest(story=STORY, customer=record["id"], output=out, variant="A", record=record))
             fresh.append(time.perf_counter() - started)
