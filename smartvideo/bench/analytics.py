@@ -176,7 +176,9 @@ def bench_beacon_ingest(
             [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A file, not a pipe: the server logs a line per request at INFO, and a pipe nobody
+            # reads fills up and stalls it.
+            stderr=(Path(tmp) / "server.log").open("wb"),
         )
         try:
             _wait_port(port)
