@@ -82,7 +82,7 @@ class CustomerDirectory:
     def __init__(self, library: Library):
         by_file: dict[Path, list[str]] = {}
         for story in library.stories.values():
-            data = story.data or (story.sample.data if story.sample else None)
+            data = story.customer_data
             if data:
                 by_file.setdefault(library.path(data), []).append(story.id)
         self._hits: dict[str, CustomerHit] = {}

@@ -64,8 +64,7 @@ class DecisionEngine:
     def data_file(self, decision: DecisionSpec) -> Path:
         if decision.data:
             return self.library.path(decision.data)
-        story = self.library.story(decision.actions[0].story)
-        source = story.data or (story.sample.data if story.sample else None)
+        source = self.library.story(decision.actions[0].story).customer_data
         if not source:
             raise SmartVideoError(f"decision '{decision.id}' names no data file; add `data:`")
         return self.library.path(source)

@@ -131,11 +131,9 @@ class Renderer:
     def data_file_for(self, story_id: str, explicit: Path | None = None) -> Path:
         if explicit:
             return explicit
-        story = self.library.story(story_id)
-        if story.data:
-            return self.library.path(story.data)
-        if story.sample:
-            return self.library.path(story.sample.data)
+        data = self.library.story(story_id).customer_data
+        if data:
+            return self.library.path(data)
         raise DataSourceError(f"story '{story_id}' names no customer data file; pass --data")
 
     def record_for(self, request: RenderRequest) -> Mapping[str, Any]:

@@ -180,3 +180,8 @@ class StorySpec:
 
     def variant(self, name: str) -> VariantSpec | None:
         return next((v for v in self.variants if v.name == name), None)
+
+    @property
+    def customer_data(self) -> str | None:
+        """Where its customers are looked up: `data:`, else the sample's file (content-relative)."""
+        return self.data or (self.sample.data if self.sample else None)
