@@ -51,7 +51,7 @@ def test_a_decision_campaign_sends_each_customer_the_chosen_video_once(
         logged = {r.link_id: r for r in conn.execute(select(decisions_table))}
     for row in sent:
         link = links[row["link_id"]]
-        assert link.campaign == "best" and link.story in {"first_bill", "upgrade_offer", "welcome"}
+        assert link.campaign == "best" and link.story in {"first_bill", "upgrade_offer", "welcome", "policy_renewal"}
         assert logged[link.id].story == link.story  # the choice is logged with its link
         assert logged[link.id].customer_id == row["customer_id"]
 
