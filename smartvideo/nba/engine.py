@@ -20,9 +20,8 @@ from sqlalchemy import Engine
 
 from smartvideo.data_sources import CustomerSource
 from smartvideo.errors import DataSourceError, SmartVideoError, UnknownCustomer
-from smartvideo.links import Link, choose_story, choose_variant, link_by_id
+from smartvideo.links import Link, choose_story, link_by_id
 from smartvideo.nba import store
-from smartvideo.nba.adaptive import thompson_pick
 from smartvideo.nba.arbitration import (
     ActionRecord,
     Choice,
@@ -52,7 +51,6 @@ class DecisionEngine:
         self._decisions: dict[str, DecisionSpec] | None = None
         self._models: dict[str, tuple[int, ResponseModel, float]] = {}
         self._lock = threading.Lock()
-        self._stats: dict[str, tuple[dict[str, tuple[int, int]], float]] = {}
         self._sources: dict[str, list[tuple[str, str, str, Path]]] = {}
 
     @classmethod
@@ -165,26 +163,6 @@ class DecisionEngine:
                                  channel=link.channel, contact_policy=False)
         if choose_story(self.engine, link.id, choice.story, choice.variant):
             store.log_decision(self.engine, choice, link.customer_id, link.id, now or dt.datetime.now(dt.UTC))
-        return link_by_id(self.engine, secret, link.id, now)
-
-    def choose_variant_for_link(self, link: Link, secret: str, now: dt.datetime | None = None) -> Link:
-        """A link of a story with `allocation: adaptive` gets its variant by Thompson sampling at its
-        first click (kept for the link); other links unchanged."""
-        story = self.library.stories.get(link.story)
-        if link.variant or story is None or story.allocation is None:
-            return link
-        allocation = story.allocation
-        key = f"stats:{story.id}"
-        cached = self._stats.get(key)
-        if cached is None or cached[1] < time.monotonic():
-            stats = store.variant_stats(self.engine, story.id, [v.name for v in story.variants], allocation.reward)
-            cached = (stats, time.monotonic() + 5.0)  # counters move slowly; one query per 5 s
-            self._stats[key] = cached
-        with self._lock:
-            variant = thompson_pick(cached[0], allocation.min_share, self.rng)
-        now = now or dt.datetime.now(dt.UTC)
-        if choose_variant(self.engine, link.id, variant):
-            store.record_variant_pick(self.engine, link.id, story.id, variant, now)
         return link_by_id(self.engine, secret, link.id, now)
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ worker: the render stays queued, so no video is made)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,24 @@ def test_a_decision_link_gets_its_story_at_the_first_click_and_keeps_it(app: Any
         assert client.get(f"/v/{link.token}").status_code == 200
     assert link_by_id(services.engine, SECRET, link.id).story == chosen.story
     assert len(store.logged_decisions(services.engine, "next_video")) == 1
+
+
+@pytest.mark.redis
+def test_a_first_click_is_answered_without_building_the_content_library(app: Any, services: Any) -> None:
+    """Scaled mode: the web process renders nothing, so it never loads scenes, themes and voices;
+    a link of an adaptive story still gets its variant at the first click."""
+    client = app.test_client()
+    adaptive = create_link(services.engine, SECRET, "upgrade_offer", "C1001", parse_ttl("7d"))
+    fixed = create_link(services.engine, SECRET, "first_bill", "C1004", parse_ttl("7d"))
+    for link in (adaptive, fixed):
+        page = client.get(f"/v/{link.token}?device=portrait")
+        assert page.status_code == 200
+        assert client.get(f"/v/{link.token}/status?device=portrait").get_json()["status"] == "queued"
+    css = re.search(r'href="(/brand/[a-z_]+\.css)"', page.get_data(as_text=True))
+    assert css is not None and client.get(css.group(1)).status_code == 200  # the page's theme, as a browser asks
+    assert link_by_id(services.engine, SECRET, adaptive.id).variant in ("full", "short")
+    assert link_by_id(services.engine, SECRET, fixed.id).variant is None
+    assert services.renders.ctx._renderer is None  # the library (and the voices) were never loaded
 
 
 @pytest.mark.redis
