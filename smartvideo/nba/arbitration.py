@@ -91,11 +91,12 @@ class Choice:
         chosen = next(s for s in self.scores if s.action == self.action)
         others = [s for s in self.scores if s.action != self.action]
         why = (f"'{self.action}' (story {self.story}) scored {chosen.score:.3f} = propensity "
-               f"{chosen.propensity_estimate:.3f} x value {chosen.value:g} x lever {chosen.lever:g}")
+               f"{chosen.propensity_estimate:.3f} x value {chosen.value:g} x lever {chosen.lever:g}"
+               f"{_where(chosen)}")
         why += "; chosen to explore" if self.explored else "; the highest eligible score"
         if others:
             why += "; " + "; ".join(
-                f"{s.action}: {s.score:.3f}" if s.eligible else f"{s.action}: not eligible ({s.reason})"
+                f"{s.action}: {s.score:.3f}{_where(s)}" if s.eligible else f"{s.action}: not eligible ({s.reason})"
                 for s in others)
         return why
 
@@ -103,6 +104,12 @@ class Choice:
         return {"decision": self.decision, "action": self.action, "story": self.story, "variant": self.variant,
                 "score": round(self.score, 4), "propensity": round(self.propensity, 4),
                 "eligible": [s.as_dict() for s in self.scores], "explanation": self.explanation}
+
+
+def _where(score: ActionScore) -> str:
+    """', judged on its record in FILE' for an eligible action judged on another file's record."""
+    note = score.reason.removeprefix("eligible")
+    return f", {note.strip(' ()')}" if note else ""
 
 
 def _days_since(value: Any, today: dt.date) -> float:
