@@ -61,5 +61,5 @@ def test_no_deductible_skips_its_scene_and_no_previous_premium_says_nothing_of_a
 def test_a_policy_that_breaks_the_contract_is_refused_naming_the_field(lib, field, value, message):
     record = sample("policies.json", 0)
     record["policy"][field] = value
-    with pytest.raises(RecordRejected, match=f"^customer P3001: {message.replace('(', '.').replace(')', '.')}$"):
+    with pytest.raises(RecordRejected, match=f"^customer C1001: {message.replace('(', '.').replace(')', '.')}$"):
         texts(lib, "policy_renewal", record)

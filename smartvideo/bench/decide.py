@@ -1,7 +1,8 @@
 """Next-best-action benchmarks: decide latency (p99) and a simulation against the oracle.
 
 `decide_p99_ms`: the whole in-process decision, warm: the customer's contact history read from
-SQLite, features and eligibility through the sandboxed templates, the VW model's estimates,
+SQLite, features and eligibility through the sandboxed templates (the policy action's record
+looked up in policies.json: the bench's customers have none), the VW model's estimates,
 arbitration, and the decision logged with its inputs. `nba_simulation`: see nba/simulation.py.
 """
 
@@ -43,7 +44,14 @@ def decide_latencies(decisions: int = 2000) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory() as folder:
         sql = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
         upgrade_schema(sql)
-        engine = DecisionEngine(sql, library, FileCustomerSource, refresh=1.0, rng=random.Random(3))
+        sources: dict[Path, FileCustomerSource] = {}  # opened once, as the renderer keeps them
+
+        def source_for(path: Path) -> FileCustomerSource:
+            if path not in sources:
+                sources[path] = FileCustomerSource(path)
+            return sources[path]
+
+        engine = DecisionEngine(sql, library, source_for, refresh=1.0, rng=random.Random(3))
         decision = engine.decision("next_video")
         names = [a.name for a in decision.actions]
         source = FileCustomerSource(engine.data_file(decision))

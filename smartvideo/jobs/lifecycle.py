@@ -28,6 +28,7 @@ from smartvideo.jobs.locks import JobLocks, claim_name, run_lock_name, takeover_
 from smartvideo.jobs.render_job import RUN_LOCK_TTL, claim_ttl
 from smartvideo.jobs.runners import JobRunner, runner_for
 from smartvideo.links import Link
+from smartvideo.nba.adaptive_links import AdaptiveVariants
 from smartvideo.nba.engine import DecisionEngine
 from smartvideo.render.plan import DeviceProfile
 from smartvideo.render.renderer import Renderer
@@ -44,6 +45,8 @@ class RenderJobs:
         self._runner = runner
         self._runner_lock = threading.Lock()
         self._decisions: DecisionEngine | None = None
+        self._variants: AdaptiveVariants | None = None
+        self._content_root: Path | None = None
 
     @classmethod
     def from_config(cls, config: AppConfig, runner: JobRunner | None = None) -> RenderJobs:
@@ -75,6 +78,22 @@ class RenderJobs:
         return self._decisions
 
     @property
+    def variants(self) -> AdaptiveVariants:
+        """Adaptive variants at the click; reads only the story's file, never builds the library."""
+        if self._variants is None:
+            with self._runner_lock:
+                if self._variants is None:
+                    self._variants = AdaptiveVariants(self.engine, self.content_root)
+        return self._variants
+
+    @property
+    def content_root(self) -> Path:
+        """The content folder, found once as the renderer finds it, without loading the library."""
+        if self._content_root is None:
+            self._content_root = self.config.render_settings().content_root
+        return self._content_root
+
+    @property
     def runner(self) -> JobRunner:
         """Celery when a broker is configured, else the embedded thread pool; made on first use."""
         if self._runner is None:
@@ -97,7 +116,7 @@ class RenderJobs:
         if link.undecided:  # a decision link: its story is chosen at this first click and kept
             link = self.decisions.choose_for_link(link, self.config.secret_key, device=device.name)
         if link.variant is None:  # a story with `allocation: adaptive` picks it now (Thompson sampling)
-            link = self.decisions.choose_variant_for_link(link, self.config.secret_key)
+            link = self.variants.choose_for_link(link, self.config.secret_key)
         key = job_key(link.id, device.name)
         row = render_rows.get_render(self.engine, key)
         if row is not None and self._worker_died(row):

@@ -1,7 +1,10 @@
 """Arbitration: which action for this customer now, and why. Pure: no SQL, no Flask, no clock.
 
-For every action: eligibility (`when:` over the customer record, in the scenes' sandbox), the
-contact policy over the customer's decision history, then score = propensity x value x lever.
+For every action: eligibility (`when:` over the customer's record for that action, in the scenes'
+sandbox), the contact policy over the customer's decision history, then score = propensity x value
+x lever. An action's record is the decision's record unless its story's customers live in another
+file: then the engine hands over the customer's record from that file, or a `MissingRecord` (the
+action is not eligible, and the reason says which file has no record for the customer).
 The best eligible action wins with probability 1 - epsilon; the others share epsilon, and each
 keeps at least `floor`, so the learner keeps seeing every eligible action. The probability of
 the chosen action is logged with it (for off-policy evaluation and importance-weighted learning).
@@ -31,6 +34,24 @@ class Contact:
     action: str
     at: dt.datetime
     cta: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRecord:
+    """The customer's record from the file where an action's story finds its customers."""
+
+    record: Mapping[str, Any]
+    source: str  # the file, content-relative: named in the reason
+
+
+@dataclass(frozen=True, slots=True)
+class MissingRecord:
+    """The customer has no record where an action's story finds its customers."""
+
+    reason: str  # e.g. "no policy_renewal record for C1002 in data/policies.json"
+
+
+ActionRecord = OwnRecord | MissingRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +91,12 @@ class Choice:
         chosen = next(s for s in self.scores if s.action == self.action)
         others = [s for s in self.scores if s.action != self.action]
         why = (f"'{self.action}' (story {self.story}) scored {chosen.score:.3f} = propensity "
-               f"{chosen.propensity_estimate:.3f} x value {chosen.value:g} x lever {chosen.lever:g}")
+               f"{chosen.propensity_estimate:.3f} x value {chosen.value:g} x lever {chosen.lever:g}"
+               f"{_where(chosen)}")
         why += "; chosen to explore" if self.explored else "; the highest eligible score"
         if others:
             why += "; " + "; ".join(
-                f"{s.action}: {s.score:.3f}" if s.eligible else f"{s.action}: not eligible ({s.reason})"
+                f"{s.action}: {s.score:.3f}{_where(s)}" if s.eligible else f"{s.action}: not eligible ({s.reason})"
                 for s in others)
         return why
 
@@ -82,6 +104,12 @@ class Choice:
         return {"decision": self.decision, "action": self.action, "story": self.story, "variant": self.variant,
                 "score": round(self.score, 4), "propensity": round(self.propensity, 4),
                 "eligible": [s.as_dict() for s in self.scores], "explanation": self.explanation}
+
+
+def _where(score: ActionScore) -> str:
+    """', judged on its record in FILE' for an eligible action judged on another file's record."""
+    note = score.reason.removeprefix("eligible")
+    return f", {note.strip(' ()')}" if note else ""
 
 
 def _days_since(value: Any, today: dt.date) -> float:
@@ -178,16 +206,32 @@ def exploration_probabilities(scores: Sequence[float], epsilon: float, floor: fl
 
 def arbitrate(decision: DecisionSpec, record: Mapping[str, Any], estimates: Mapping[str, float],
               history: Sequence[Contact], now: dt.datetime, rng: random.Random,
-              features: Mapping[str, Any] | None = None) -> Choice:
-    """Choose an action for one customer; NoEligibleAction when none may be shown."""
+              features: Mapping[str, Any] | None = None,
+              action_records: Mapping[str, ActionRecord] | None = None) -> Choice:
+    """Choose an action for one customer; NoEligibleAction when none may be shown.
+
+    `record` is the decision's record (features, and every action not in `action_records`);
+    `action_records` holds, per action name, the record its story reads from another file."""
     today = now.date()
     context = decision_context(record, today)
     if features is None:
         features = evaluate_features(decision, record, today, context)
+    click = {"click": record["click"]} if "click" in record else {}  # one click, whichever file
     rows: list[ActionScore] = []
     for action in decision.actions:
-        eligible, value = evaluate_action(action, record, today, context)
-        reason = "eligible" if eligible else f"`{action.when}` is false"
+        own = (action_records or {}).get(action.name)
+        if isinstance(own, MissingRecord):
+            rows.append(ActionScore(action.name, False, own.reason, float(estimates.get(action.name, 0.0)),
+                                    0.0, action.lever, 0.0))
+            continue
+        if own is None:
+            eligible, value = evaluate_action(action, record, today, context)
+            where = ""
+        else:
+            own_record = {**own.record, **click}
+            eligible, value = evaluate_action(action, own_record, today, decision_context(own_record, today))
+            where = f" (judged on its record in {own.source})"
+        reason = f"eligible{where}" if eligible else f"`{action.when}` is false{where}"
         if eligible:
             block = contact_block(action.contact, action.name, history, now)
             if block:
@@ -217,5 +261,6 @@ def arbitrate(decision: DecisionSpec, record: Mapping[str, Any], estimates: Mapp
                   features=dict(features), explored=chosen.action != greedy.action)
 
 
-__all__ = ["ActionScore", "Choice", "Contact", "NoEligibleAction", "arbitrate", "click_facts", "contact_block",
-           "decision_context", "evaluate_action", "evaluate_features", "exploration_probabilities", "Where"]
+__all__ = ["ActionRecord", "ActionScore", "Choice", "Contact", "MissingRecord", "NoEligibleAction", "OwnRecord",
+           "arbitrate", "click_facts", "contact_block", "decision_context", "evaluate_action", "evaluate_features",
+           "exploration_probabilities", "Where"]

@@ -152,27 +152,62 @@ def _cross_check(decision: DecisionSpec, lib: Library) -> list[SceneError]:
     return errors
 
 
+def decision_data(decision: DecisionSpec, lib: Library) -> str | None:
+    """The decision's customer data file (content-relative): `data:`, else where its first
+    action's story finds its customers."""
+    if decision.data:
+        return decision.data
+    story = lib.stories.get(decision.actions[0].story)
+    return story.customer_data if story else None
+
+
+def action_data_files(decision: DecisionSpec, lib: Library) -> dict[str, str]:
+    """Per action whose story finds its customers (`StorySpec.customer_data`) in another file than
+    the decision's: that file. Those actions are judged on the customer's record there."""
+    primary = decision_data(decision, lib)
+    primary_path = lib.path(primary).resolve() if primary else None
+    files = {}
+    for action in decision.actions:
+        story = lib.stories.get(action.story)
+        data = story.customer_data if story else None
+        if data and lib.path(data).resolve() != primary_path:
+            files[action.name] = data
+    return files
+
+
 def _check_sample(decision: DecisionSpec, lib: Library) -> list[SceneError]:
-    """Evaluate every condition, value and feature for the sample customer (file:line on failure)."""
+    """Evaluate every condition, value and feature for the sample customer (file:line on failure),
+    each action over the sample's record in its own story's data file."""
     from smartvideo.data_sources import FileCustomerSource
     from smartvideo.nba.arbitration import click_facts, evaluate_action, evaluate_features
 
-    if not decision.sample_customer or not decision.data:
+    data = decision_data(decision, lib)
+    if not decision.sample_customer or not data:
         return []
+    click = {"click": click_facts("portrait", "email")}
     try:
-        record = FileCustomerSource(lib.path(decision.data)).get(decision.sample_customer)
+        record = {**FileCustomerSource(lib.path(data)).get(decision.sample_customer), **click}
     except SmartVideoError as exc:
         return [decision.where.error(f"sample customer: {exc}")]
-    record = {**record, "click": click_facts("portrait", "email")}
     errors = []
     today = dt.date.today()
     try:
         evaluate_features(decision, record, today)
     except SmartVideoError as exc:
         errors.append(sl_error(exc, decision.where))
+    others = action_data_files(decision, lib)
     for action in decision.actions:
+        own = record
+        if action.name in others:
+            try:
+                own = {**FileCustomerSource(lib.path(others[action.name])).get(decision.sample_customer), **click}
+            except SmartVideoError as exc:
+                errors.append(action.where.error(
+                    f"action '{action.name}' cannot be checked with the sample customer: {exc} (its story "
+                    f"'{action.story}' finds its customers there; pick a sample customer who is in every file)"))
+                continue
         try:
-            evaluate_action(action, record, today)
+            evaluate_action(action, own, today)
         except SmartVideoError as exc:
             errors.append(sl_error(exc, action.where))
     return errors

@@ -19,13 +19,21 @@ from typing import Any
 from sqlalchemy import Engine
 
 from smartvideo.data_sources import CustomerSource
-from smartvideo.errors import SmartVideoError
-from smartvideo.links import Link, choose_story, choose_variant, link_by_id
+from smartvideo.errors import DataSourceError, SmartVideoError, UnknownCustomer
+from smartvideo.links import Link, choose_story, link_by_id
 from smartvideo.nba import store
-from smartvideo.nba.adaptive import thompson_pick
-from smartvideo.nba.arbitration import Choice, NoEligibleAction, arbitrate, click_facts, evaluate_features
+from smartvideo.nba.arbitration import (
+    ActionRecord,
+    Choice,
+    MissingRecord,
+    NoEligibleAction,
+    OwnRecord,
+    arbitrate,
+    click_facts,
+    evaluate_features,
+)
 from smartvideo.nba.bandit import ResponseModel
-from smartvideo.nba.decision_loader import load_decisions
+from smartvideo.nba.decision_loader import action_data_files, decision_data, load_decisions
 from smartvideo.nba.decision_model import DecisionSpec
 from smartvideo.render.scene_loader import Library
 
@@ -43,7 +51,7 @@ class DecisionEngine:
         self._decisions: dict[str, DecisionSpec] | None = None
         self._models: dict[str, tuple[int, ResponseModel, float]] = {}
         self._lock = threading.Lock()
-        self._stats: dict[str, tuple[dict[str, tuple[int, int]], float]] = {}
+        self._sources: dict[str, list[tuple[str, str, str, Path]]] = {}
 
     @classmethod
     def from_renderer(cls, engine: Engine, renderer: Any) -> DecisionEngine:
@@ -62,9 +70,7 @@ class DecisionEngine:
         return self.decisions[decision_id]
 
     def data_file(self, decision: DecisionSpec) -> Path:
-        if decision.data:
-            return self.library.path(decision.data)
-        source = self.library.story(decision.actions[0].story).customer_data
+        source = decision_data(decision, self.library)
         if not source:
             raise SmartVideoError(f"decision '{decision.id}' names no data file; add `data:`")
         return self.library.path(source)
@@ -72,6 +78,28 @@ class DecisionEngine:
     def record(self, decision_id: str, customer_id: str, data_file: Path | None = None) -> dict[str, Any]:
         decision = self.decision(decision_id)
         return self.customer_source(data_file or self.data_file(decision)).get(customer_id)
+
+    def _other_sources(self, decision: DecisionSpec) -> list[tuple[str, str, str, Path]]:
+        """(action, story, file, path) for each action judged on a record from another file."""
+        cached = self._sources.get(decision.id)
+        if cached is None:
+            cached = [(name, decision.action(name).story, data, self.library.path(data))
+                      for name, data in action_data_files(decision, self.library).items()]
+            self._sources[decision.id] = cached
+        return cached
+
+    def action_records(self, decision: DecisionSpec, customer_id: str) -> dict[str, ActionRecord]:
+        """The customer's record for each action whose story reads another file than the decision's
+        (the same customer id in both), or why there is none: that action is then not eligible."""
+        records: dict[str, ActionRecord] = {}
+        for action, story, data, path in self._other_sources(decision):
+            try:
+                records[action] = OwnRecord(self.customer_source(path).get(customer_id), data)
+            except UnknownCustomer:
+                records[action] = MissingRecord(f"no {story} record for {customer_id} in {data}")
+            except DataSourceError as exc:
+                records[action] = MissingRecord(f"{story}'s customers cannot be read: {exc}")
+        return records
 
     def _model(self, name: str) -> ResponseModel:
         """The shared model, re-read when another process saved a newer version."""
@@ -99,8 +127,11 @@ class DecisionEngine:
                device: str | None = None, channel: str | None = None, contact_policy: bool = True) -> Choice:
         """Choose the next best action for a customer; logged with its inputs unless `log` is False.
 
-        Conditions and features see the record and `click.device` / `click.channel` (as scenes
-        see `click`): the device the link is opened on, the channel it was sent by."""
+        `record` (default: the customer's in the decision's data file) gives the features and is
+        what every action whose story reads that same file is judged on; an action whose story
+        reads another file is judged on the customer's record there (same customer id).
+        Conditions and features see `click.device` / `click.channel` too (as scenes see `click`):
+        the device the link is opened on, the channel it was sent by."""
         decision = self.decision(decision_id)
         now = now or dt.datetime.now(dt.UTC)
         if record is None:
@@ -108,9 +139,10 @@ class DecisionEngine:
         record = {**record, "click": click_facts(device, channel)}
         features = evaluate_features(decision, record, now.date())
         history = store.contact_history(self.engine, decision.id, customer_id) if contact_policy else []
+        others = self.action_records(decision, customer_id)
         with self._lock:
             choice = arbitrate(decision, record, self._model(decision.id).estimate(
-                features, [a.name for a in decision.actions]), history, now, self.rng, features)
+                features, [a.name for a in decision.actions]), history, now, self.rng, features, others)
         if log:
             store.log_decision(self.engine, choice, customer_id, link_id, now)
         return choice
@@ -131,26 +163,6 @@ class DecisionEngine:
                                  channel=link.channel, contact_policy=False)
         if choose_story(self.engine, link.id, choice.story, choice.variant):
             store.log_decision(self.engine, choice, link.customer_id, link.id, now or dt.datetime.now(dt.UTC))
-        return link_by_id(self.engine, secret, link.id, now)
-
-    def choose_variant_for_link(self, link: Link, secret: str, now: dt.datetime | None = None) -> Link:
-        """A link of a story with `allocation: adaptive` gets its variant by Thompson sampling at its
-        first click (kept for the link); other links unchanged."""
-        story = self.library.stories.get(link.story)
-        if link.variant or story is None or story.allocation is None:
-            return link
-        allocation = story.allocation
-        key = f"stats:{story.id}"
-        cached = self._stats.get(key)
-        if cached is None or cached[1] < time.monotonic():
-            stats = store.variant_stats(self.engine, story.id, [v.name for v in story.variants], allocation.reward)
-            cached = (stats, time.monotonic() + 5.0)  # counters move slowly; one query per 5 s
-            self._stats[key] = cached
-        with self._lock:
-            variant = thompson_pick(cached[0], allocation.min_share, self.rng)
-        now = now or dt.datetime.now(dt.UTC)
-        if choose_variant(self.engine, link.id, variant):
-            store.record_variant_pick(self.engine, link.id, story.id, variant, now)
         return link_by_id(self.engine, secret, link.id, now)
 
     def close(self) -> None:

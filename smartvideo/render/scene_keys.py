@@ -238,14 +238,16 @@ EXPLORATION = {
 }
 
 DECISION_SAMPLE = {
-    "customer": Key("text", "the customer validate evaluates every condition and value for", required=True),
+    "customer": Key("text", "the customer validate evaluates every condition and value for (in every "
+                    "action's data file)", required=True),
 }
 
 DECISION = {
     "id": Key("text", "the decision id; must equal the file name", required=True),
     "title": Key("text", "what the decision is for"),
     "description": Key("text", "a note for authors"),
-    "data": Key("path", "the customer data file the decision reads"),
+    "data": Key("path", "the customer data file of the features and of the actions whose stories read it; "
+                "an action whose story reads another file is judged on the same customer id there"),
     "sample": Key("object", "the sample customer validate uses", of="decision_sample"),
     "features": Key("mapping", "name -> expression (or {expression, kind}): the context the learner "
                     "sees", of="any"),

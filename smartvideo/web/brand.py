@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, abort, send_file, url_for
 
 from smartvideo.render.scene_model import ThemeSpec
+from smartvideo.render.story_file import read_story, read_theme
 from smartvideo.web.services import services
 
 bp = Blueprint("brand", __name__)
@@ -32,9 +33,10 @@ class Brand:
 
 
 def theme_of_story(story_id: str) -> ThemeSpec | None:
-    library = services().renderer.library
-    story = library.stories.get(story_id)
-    return library.themes.get(story.theme) if story else None
+    # Only the story's and the theme's files: a scaled-mode web process never loads the library.
+    root = services().renders.content_root
+    story = read_story(root, story_id)
+    return read_theme(root, story.theme) if story else None
 
 
 def brand_for(story_id: str | None) -> Brand | None:
@@ -73,7 +75,7 @@ def theme_css(theme: ThemeSpec) -> str:
 
 
 def _theme(theme_id: str) -> ThemeSpec:
-    theme = services().renderer.library.themes.get(theme_id)
+    theme = read_theme(services().renders.content_root, theme_id)
     if theme is None:
         abort(404)
     return theme
@@ -91,7 +93,7 @@ def logo(theme: str):  # noqa: ANN201
     spec = _theme(theme)
     if not spec.logo:
         abort(404)
-    path = services().renderer.library.path(spec.logo)
+    path = (services().renders.content_root / spec.logo).resolve()
     if not path.is_file():
         abort(404)
     return send_file(path, conditional=True, max_age=3600)

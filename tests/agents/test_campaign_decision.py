@@ -51,7 +51,7 @@ def test_a_decision_campaign_sends_each_customer_the_chosen_video_once(
         logged = {r.link_id: r for r in conn.execute(select(decisions_table))}
     for row in sent:
         link = links[row["link_id"]]
-        assert link.campaign == "best" and link.story in {"first_bill", "upgrade_offer", "welcome"}
+        assert link.campaign == "best" and link.story in {"first_bill", "upgrade_offer", "welcome", "policy_renewal"}
         assert logged[link.id].story == link.story  # the choice is logged with its link
         assert logged[link.id].customer_id == row["customer_id"]
 
@@ -59,3 +59,43 @@ def test_a_decision_campaign_sends_each_customer_the_chosen_video_once(
     run(customers, out)
     assert len(smtp_server.envelopes) == len(sent)  # resumed: nobody invited twice
     assert read_csv(out) == rows
+
+
+def test_a_decision_campaign_sends_a_policy_holder_the_policy_story(
+    env: Path, tmp_path: Path, smtp_server: Any
+) -> None:
+    """Anna (C1001) is in customers.json and, with the same id, in policies.json. With the other
+    three videos shown to her yesterday (their contact policies hold them back) the decision picks
+    the policy story, and the invitation is checked and made on her policy record. The shipped
+    renewal is 1 January 2027: the policy action applies in the 60 days before it."""
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from smartvideo.links import links_table
+    from smartvideo.nba.store import decisions_table
+    from smartvideo.storage.database import engine_for, upgrade_schema
+
+    engine = engine_for(f"sqlite:///{env / 'smartvideo.db'}")
+    upgrade_schema(engine)
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    with engine.begin() as conn:
+        for n, (action, story) in enumerate({"bill_explainer": "first_bill", "upgrade": "upgrade_offer",
+                                             "welcome": "welcome"}.items()):
+            conn.execute(insert(decisions_table).values(
+                id=f"seen{n}", decision="next_video", customer_id="C1001", link_id=f"seen{n}", action=action,
+                story=story, score=1.0, propensity=1.0, explored=False, actions="[]", features="{}", scores="[]",
+                created_at=yesterday))
+    customers = tmp_path / "customers.json"
+    customers.write_text(json.dumps([{"id": "C1001"}]), "utf-8")
+    out = tmp_path / "links.csv"
+    run(customers, out)
+    [row] = read_csv(out)
+    assert row["status"] == "sent", row
+    with engine.connect() as conn:
+        link = conn.execute(select(links_table).where(links_table.c.id == row["link_id"])).one()
+        logged = conn.execute(select(decisions_table).where(decisions_table.c.link_id == link.id)).one()
+    assert (link.story, logged.action) == ("policy_renewal", "policy")
+    [message] = smtp_server.messages
+    assert message["To"] == "anna@example.com"
+    assert message["Subject"] == "Anna, your personal video: Your policy renewal, explained"

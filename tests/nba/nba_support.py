@@ -30,6 +30,23 @@ def add_planned_render(sql_engine: Engine, link: Link, device: str = "landscape"
             created_at=now, finished_at=now))
 
 
+OTHERS_THAN_POLICY = {"bill_explainer": "first_bill", "upgrade": "upgrade_offer", "welcome": "welcome"}
+
+
+def seen_before(sql_engine: Engine, customer: str, at: dt.datetime, shown: dict[str, str] = OTHERS_THAN_POLICY) -> None:
+    """Decisions already shown to the customer (each with a link), as the decision log holds them:
+    by default the three actions other than the policy, a day ago, so their contact policies
+    (cool-down, at most once a year) hold them back and only the policy action may be shown."""
+    from smartvideo.nba.store import decisions_table
+
+    with sql_engine.begin() as conn:
+        for n, (action, story) in enumerate(shown.items()):
+            conn.execute(insert(decisions_table).values(
+                id=f"seen-{customer}-{n}", decision="next_video", customer_id=customer, link_id=f"seen{customer}{n}",
+                action=action, story=story, score=1.0, propensity=1.0, explored=False, actions="[]", features="{}",
+                scores="[]", created_at=at))
+
+
 def send_beacon(sql_engine: Engine, link: Link, events: list[dict], view: str = "view-0001", seq: int = 0) -> None:
     """A real beacon batch through the analytics store, as the player sends it after the render."""
     add_planned_render(sql_engine, link)

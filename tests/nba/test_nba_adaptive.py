@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import Engine
 from smartvideo.errors import SceneError
 from smartvideo.links import create_link
 from smartvideo.nba.adaptive import allocation_shares
+from smartvideo.nba.adaptive_links import AdaptiveVariants, story_allocation
 from smartvideo.nba.report import allocation_report, allocation_text
 from smartvideo.render.scene_loader import Library, parse_story
 
@@ -48,8 +48,8 @@ def test_a_wrong_allocation_is_reported_at_its_line(tmp_path: Path, line: str, m
     assert caught.value.line == text.splitlines().index(line) + 1
 
 
-def test_new_links_follow_the_variant_that_gets_more_ctas(sql: Engine, make_engine_for: Callable) -> None:
-    engine = make_engine_for(sql)
+def test_new_links_follow_the_variant_that_gets_more_ctas(sql: Engine, library: Library) -> None:
+    variants = AdaptiveVariants(sql, ROOT, random.Random(1))
     week = dt.timedelta(days=7)
     for i in range(30):  # earlier views: 'short' gets its CTA clicked, 'full' hardly
         variant = ("full", "short")[i % 2]
@@ -61,18 +61,42 @@ def test_new_links_follow_the_variant_that_gets_more_ctas(sql: Engine, make_engi
     for _ in range(60):
         link = create_link(sql, SECRET, "upgrade_offer", "C1001", week, now=NOW)
         assert link.variant is None
-        picks.append(engine.choose_variant_for_link(link, SECRET, now=NOW).variant)
+        picks.append(variants.choose_for_link(link, SECRET, now=NOW).variant)
     assert picks.count("short") > 40 and picks.count("full") >= 1
-    report = allocation_report(sql, engine.library.stories["upgrade_offer"])
+    report = allocation_report(sql, library.stories["upgrade_offer"])
     assert report["over_time"] == [{"day": NOW.date().isoformat(), "full": picks.count("full"),
                                     "short": picks.count("short")}]
     assert {v["variant"]: v["successes"] for v in report["variants"]} == {"full": 1, "short": 15}
     assert "new links per day" in allocation_text(report)
 
 
-def test_fixed_stories_and_chosen_variants_are_left_alone(sql: Engine, make_engine_for: Callable) -> None:
-    engine = make_engine_for(sql)
+def test_fixed_stories_and_chosen_variants_are_left_alone(sql: Engine) -> None:
+    variants = AdaptiveVariants(sql, ROOT, random.Random(1))
     fixed = create_link(sql, SECRET, "first_bill", "C1001", dt.timedelta(days=7), now=NOW)
-    assert engine.choose_variant_for_link(fixed, SECRET, now=NOW).variant is None
+    assert variants.choose_for_link(fixed, SECRET, now=NOW).variant is None
     forced = create_link(sql, SECRET, "upgrade_offer", "C1001", dt.timedelta(days=7), variant="full", now=NOW)
-    assert engine.choose_variant_for_link(forced, SECRET, now=NOW).variant == "full"
+    assert variants.choose_for_link(forced, SECRET, now=NOW).variant == "full"
+
+
+def test_the_allocation_read_from_the_story_file_is_the_librarys(library: Library) -> None:
+    for story in library.stories.values():
+        found = story_allocation(ROOT, story.id)
+        if story.allocation is None:
+            assert found is None, story.id
+        else:
+            assert found is not None and found.allocation == story.allocation
+            assert found.variants == tuple(v.name for v in story.variants)
+    assert story_allocation(ROOT, "no_such_story") is None
+    assert story_allocation(ROOT, "../stories/upgrade_offer") is None  # an id, never a path
+
+
+def test_an_edited_story_file_is_read_again(tmp_path: Path) -> None:
+    (tmp_path / "scenes" / "stories").mkdir(parents=True)
+    for name in ("assets", "data"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    path = tmp_path / "scenes" / "stories" / "upgrade_offer.yaml"
+    text = (ROOT / "scenes" / "stories" / "upgrade_offer.yaml").read_text()
+    path.write_text(text)
+    assert story_allocation(tmp_path, "upgrade_offer") is not None
+    path.write_text("\n".join("allocation: fixed" if s.startswith("allocation:") else s for s in text.splitlines()))
+    assert story_allocation(tmp_path, "upgrade_offer") is None

@@ -45,7 +45,7 @@ def test_the_shipped_decision_loads_with_its_actions(library: Library) -> None:
     decisions, errors = collect_decisions(library)
     assert errors == []
     decision = decisions["next_video"]
-    assert [a.story for a in decision.actions] == ["first_bill", "upgrade_offer", "welcome"]
+    assert [a.story for a in decision.actions] == ["first_bill", "upgrade_offer", "welcome", "policy_renewal"]
     assert decision.action("upgrade").variant == "full"
     assert decision.action("upgrade").contact.suppress_after_cta
 
@@ -69,6 +69,31 @@ def test_a_missing_field_for_the_sample_customer_names_the_line(tmp_path: Path, 
     assert len(errors) == 1
     assert errors[0].startswith("scenes/decisions/pick.yaml:7: with the sample customer: missing field 'bill.totaal' "
                                 "(did you mean 'total'?)")
+
+
+POLICY = GOOD + """\
+  policy:
+    story: policy_renewal
+    value: "{{ policy.premium * 12 }}"
+    when: "policy.deductible > 0"
+"""
+
+
+def test_an_action_on_another_data_file_is_checked_on_the_samples_record_there(
+    tmp_path: Path, library: Library
+) -> None:
+    assert _errors(tmp_path, library, POLICY) == []  # C1001's policy record has premium and deductible
+    errors = _errors(tmp_path / "typo", library, POLICY.replace("policy.deductible", "policy.deductable"))
+    assert errors == ["scenes/decisions/pick.yaml:15: with the sample customer: missing field 'policy.deductable' "
+                      "(did you mean 'deductible'?); policy has: change_reason, cover, deductible, number, premium, "
+                      "previous_premium, product, renewal_date"]
+
+
+def test_a_sample_customer_missing_from_an_actions_data_file_is_an_error(tmp_path: Path, library: Library) -> None:
+    errors = _errors(tmp_path, library, POLICY.replace("customer: C1001", "customer: C1002"))
+    assert errors == ["scenes/decisions/pick.yaml:13: action 'policy' cannot be checked with the sample customer: "
+                      "no customer 'C1002' in policies.json (its story 'policy_renewal' finds its customers there; "
+                      "pick a sample customer who is in every file)"]
 
 
 def test_an_unknown_key_gets_a_did_you_mean(tmp_path: Path) -> None:

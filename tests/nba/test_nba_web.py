@@ -4,12 +4,13 @@ worker: the render stays queued, so no video is made)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from nba_support import SECRET, add_planned_render
+from nba_support import SECRET, add_planned_render, seen_before
 
 from smartvideo.links import create_link, link_by_id, parse_ttl
 from smartvideo.nba import store
@@ -51,6 +52,24 @@ def test_a_decision_link_gets_its_story_at_the_first_click_and_keeps_it(app: Any
 
 
 @pytest.mark.redis
+def test_a_first_click_is_answered_without_building_the_content_library(app: Any, services: Any) -> None:
+    """Scaled mode: the web process renders nothing, so it never loads scenes, themes and voices;
+    a link of an adaptive story still gets its variant at the first click."""
+    client = app.test_client()
+    adaptive = create_link(services.engine, SECRET, "upgrade_offer", "C1001", parse_ttl("7d"))
+    fixed = create_link(services.engine, SECRET, "first_bill", "C1004", parse_ttl("7d"))
+    for link in (adaptive, fixed):
+        page = client.get(f"/v/{link.token}?device=portrait")
+        assert page.status_code == 200
+        assert client.get(f"/v/{link.token}/status?device=portrait").get_json()["status"] == "queued"
+    css = re.search(r'href="(/brand/[a-z_]+\.css)"', page.get_data(as_text=True))
+    assert css is not None and client.get(css.group(1)).status_code == 200  # the page's theme, as a browser asks
+    assert link_by_id(services.engine, SECRET, adaptive.id).variant in ("full", "short")
+    assert link_by_id(services.engine, SECRET, fixed.id).variant is None
+    assert services.renders.ctx._renderer is None  # the library (and the voices) were never loaded
+
+
+@pytest.mark.redis
 def test_the_api_makes_a_link_for_the_best_video(app: Any, services: Any) -> None:
     from smartvideo.agents.keys import issue_key
 
@@ -83,6 +102,50 @@ def test_the_agent_page_offers_the_best_video_and_says_why(app: Any, services: A
     assert sent.status_code == 200, text
     assert "Best video: <strong>first_bill</strong>" in text
     assert "usage.data_used_gb / plan.data_gb &gt;= 0.8" in text
+
+
+@pytest.mark.redis
+def test_the_best_video_for_a_policy_holder_can_be_the_policy_story(app: Any, services: Any) -> None:
+    """The API and the page check the push on the policy record (policies.json, the same customer id),
+    as the click's render will read it. The shipped renewal is 1 January 2027: in its 60 days before."""
+    import datetime as dt
+
+    from smartvideo.agents.keys import issue_key
+
+    seen_before(services.engine, "C1001", dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    auth = {"Authorization": f"Bearer {issue_key(services.engine, 'Alice Agent').plaintext}"}
+    client = app.test_client()
+    answer = client.post("/api/v1/videos", json={"customer_id": "C1001", "decision": "next_video"}, headers=auth)
+    assert answer.status_code == 201, answer.get_json()
+    body = answer.get_json()
+    assert body["decision"]["action"] == "policy" and body["decision"]["story"] == "policy_renewal"
+    assert "judged on its record in data/policies.json" in str(body["decision"]["eligible"])
+    assert link_by_id(services.engine, SECRET, body["link_id"]).story == "policy_renewal"
+    # That link counts as a contact: now every action is held back for her.
+    again = client.post("/api/v1/videos", json={"customer_id": "C1001", "decision": "next_video"}, headers=auth)
+    assert again.status_code == 422 and "policy: cool-down: shown 0.0 days ago" in again.get_json()["error"]
+
+
+@pytest.mark.redis
+def test_the_agent_page_sends_the_policy_story_as_the_best_video(app: Any, services: Any) -> None:
+    import datetime as dt
+
+    from smartvideo.agents.keys import issue_key
+
+    seen_before(services.engine, "C1001", dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    client = app.test_client()
+    key = issue_key(services.engine, "Bob Agent").plaintext
+    with client.session_transaction() as session:
+        session["csrf"] = "t"
+    client.post("/agent/login", data={"key": key, "csrf": "t"})
+    assert 'value="decision:next_video"' in client.get("/agent?customer=C1001").get_data(as_text=True)
+    poster = client.get("/agent/poster.png?customer=C1001&story=decision:next_video")
+    assert poster.status_code == 200 and poster.mimetype == "image/png"
+    sent = client.post("/agent/send", data={"customer_id": "C1001", "story": "decision:next_video",
+                                            "channel": "email", "csrf": _csrf(client)})
+    text = sent.get_data(as_text=True)
+    assert sent.status_code == 200, text
+    assert "Best video: <strong>policy_renewal</strong>" in text
 
 
 def _csrf(client: Any) -> str:
