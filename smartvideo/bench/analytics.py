@@ -261,7 +261,8 @@ def seed_views(engine: Engine, n_views: int, days: int = 30, patterns: int = 400
     """Record n_views synthetic views straight into the store (view rows, viewers, counters), folded by
     the same pure code as ingest (`fold_events`) from `patterns` distinct watch patterns. Returns s."""
     from smartvideo.analytics.events import SimpleEvent, WatchEvent
-    from smartvideo.analytics.ingest import DAILY_COUNTERS, VIEWER_COUNTERS, parse_scenes
+    from smartvideo.analytics.ingest import parse_scenes
+    from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
     from smartvideo.analytics.sql_upsert import add_counters
     from smartvideo.analytics.tables import (
         daily_table,
