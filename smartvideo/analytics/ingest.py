@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import threading
@@ -93,6 +94,7 @@ class IngestResult:
     duplicate: bool
 
 
+@functools.lru_cache(maxsize=4096)  # a story's renders share a handful of scene lists
 def parse_scenes(text: str | None) -> tuple[SceneSpan, ...]:
     if not text:
         return ()
