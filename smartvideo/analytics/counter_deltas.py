@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from smartvideo.analytics.reach import REACH_STAGES
 from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
 from smartvideo.analytics.retention import SceneSpan
 from smartvideo.analytics.sql_upsert import RawCursor, plain_sql
-from smartvideo.analytics.tables import daily_table, scenes_table, seconds_table
+from smartvideo.analytics.tables import (
+    clicks_table,
+    daily_table,
+    reach_table,
+    scene_lists_table,
+    scenes_table,
+    seconds_table,
+)
 from smartvideo.analytics.view_state import ViewDelta
 
 DIMENSIONS = ("story", "variant", "device", "campaign", "day")
@@ -29,6 +37,22 @@ class CounterDeltas:
         self.daily: dict[Dims, list[Any]] = {}
         self.seconds: dict[tuple[Any, ...], list[int]] = {}
         self.scenes: dict[tuple[Any, ...], list[Any]] = {}
+        self.reach: dict[tuple[Any, ...], list[int]] = {}
+        self.scene_lists: dict[Dims, str] = {}
+        self.clicks: dict[tuple[Any, ...], list[int]] = {}
+
+    def add_reach(self, dims: Dims, channel: str, stages: int) -> None:
+        """Links reaching funnel stages for the first time (bit i = REACH_STAGES[i])."""
+        slot = self.reach.setdefault((*dims, channel), [0] * len(REACH_STAGES))
+        for i in range(len(REACH_STAGES)):
+            slot[i] += stages >> i & 1
+
+    def add_scene_list(self, dims: Dims, scenes: str) -> None:
+        old = self.scene_lists.get(dims)
+        self.scene_lists[dims] = scenes if old is None else max(old, scenes)
+
+    def add_click(self, dims: Dims, scene: str, kind: str) -> None:
+        self.clicks.setdefault((*dims, scene), [0, 0])[kind == "chapter"] += 1
 
     def add_view(
         self,
@@ -104,7 +128,16 @@ class CounterDeltas:
         if self.scenes:
             cur.executemany(plain_sql(dialect, scenes_table, SCENE_COLUMNS, SCENE_SUMS),
                             [(*k, *v) for k, v in sorted(self.scenes.items())])
-        self.daily.clear()
-        self.seconds.clear()
-        self.scenes.clear()
+        if self.reach:
+            cur.executemany(plain_sql(dialect, reach_table, (*DIMENSIONS, "channel", *REACH_STAGES), REACH_STAGES),
+                            [(*k, *v) for k, v in sorted(self.reach.items())])
+        if self.scene_lists:
+            cur.executemany(plain_sql(dialect, scene_lists_table, (*DIMENSIONS, "scenes"), (), ("scenes",)),
+                            [(*k, v) for k, v in sorted(self.scene_lists.items())])
+        if self.clicks:
+            cur.executemany(plain_sql(dialect, clicks_table, (*DIMENSIONS, "scene", "cta", "chapter"),
+                                      ("cta", "chapter")),
+                            [(*k, *v) for k, v in sorted(self.clicks.items())])
+        for counters in (self.daily, self.seconds, self.scenes, self.reach, self.scene_lists, self.clicks):
+            counters.clear()
 

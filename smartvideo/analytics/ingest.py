@@ -28,6 +28,7 @@ from smartvideo.analytics.counter_deltas import CounterDeltas, Dims
 from smartvideo.analytics.errors import BeaconRejected
 from smartvideo.analytics.events import BeaconBatch, Event, SimpleEvent, WatchEvent, check_plausible
 from smartvideo.analytics.group_commit import GroupWriter, Slot
+from smartvideo.analytics.reach import CLICK_KINDS, click_scene, reached_stages
 from smartvideo.analytics.retention import SceneSpan, seconds_in
 from smartvideo.analytics.sql_upsert import RawCursor, driver_value, marks, plain_sql, raw_cursor, update_sql
 from smartvideo.analytics.tables import (
@@ -55,7 +56,7 @@ VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", 
                 "watched", "watched_count", "rewatches", "opened", "played", "completed", "cta", "errored",
                 "entered", "continued")
 VIEWER_COLUMNS = ("story", "link_id", "customer_id", "variant", "device", "campaign", "first_day", "views",
-                  "opened", "half", "completed", "cta")
+                  "opened", "half", "completed", "cta", "reached")
 VIEWER_FLAGS = ("opened", "half", "completed", "cta")
 UNTIMED = -1  # the pending row of a view folded before its render's scenes were timed
 
@@ -140,19 +141,28 @@ class _GroupWrite:
         cur, dialect = self.cur, self.dialect
         results: list[IngestResult | None] = [None] * len(writes)
         fresh: list[int] = []
-        insert_batch = plain_sql(dialect, batches_table, BATCH_COLUMNS, ignore_returning="seq")
+        batches = [(i, w.batch) for i, w in enumerate(writes) if w.batch is not None]
+        new_keys: set[tuple[str, int]] = set()
+        if batches:  # one INSERT for the group's batches: those it returns are new
+            mark = "%s" if dialect == "postgresql" else "?"
+            cur.execute(
+                f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
+                + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(batches))
+                + " ON CONFLICT DO NOTHING RETURNING view_id, seq",
+                [value for i, b in batches
+                 for value in (b.view, b.seq, len(b.events), driver_value(dialect, writes[i].now))])
+            new_keys = {(view_id, seq) for view_id, seq in cur.fetchall()}
         for i, write in enumerate(writes):
             batch = write.batch
             if batch is None:
                 results[i] = IngestResult(0, False)
                 fresh.append(i)
-                continue
-            cur.execute(insert_batch, (batch.view, batch.seq, len(batch.events), driver_value(dialect, write.now)))
-            if cur.fetchone() is None:
-                results[i] = IngestResult(0, True)
-            else:
+            elif (batch.view, batch.seq) in new_keys:
+                new_keys.discard((batch.view, batch.seq))  # the same batch twice in a group: once is new
                 results[i] = IngestResult(len(batch.events), False)
                 fresh.append(i)
+            else:
+                results[i] = IngestResult(0, True)
         event_rows = [
             (b.view, b.seq, idx, "watch", e.second, None, None, None) if type(e) is WatchEvent
             else (b.view, b.seq, idx, e.type, e.scene, e.t, e.t_from, e.message)  # type: ignore[union-attr]
@@ -253,47 +263,74 @@ class _GroupWrite:
                                  f"AND seq = {UNTIMED}", (write.view_id,))
             view.n_seconds, view.scenes = facts.n_seconds, facts.scenes_json
         scenes = parse_scenes(view.scenes) if view.scenes else ()
-        view.state, delta = fold_events(view.state, events, view.n_seconds, scenes, counted_before=not learned_render)
-        new_viewer, first_dims, newly = self._count_viewer(write.owner, view, new_view, delta)
+        before = view.state
+        view.state, delta = fold_events(before, events, view.n_seconds, scenes, counted_before=not learned_render)
+        reached = reached_stages(view.state, view.n_seconds)
+        new_stages = reached & ~reached_stages(before, None if learned_render else view.n_seconds)
+        new_viewer, first_dims, newly, link_stages = self._count_viewer(
+            write.owner, view, new_view, delta, reached if new_view else new_stages)
         self.deltas.add_view(
             view.dims, delta, new_view=new_view, new_viewer=new_viewer,
             max_seconds=view.n_seconds if learned_render else 0, first_dims=first_dims, newly=newly,
             scenes=scenes, newly_present=learned_render)
+        if link_stages:
+            self.deltas.add_reach(view.dims, write.owner.channel, link_stages)
+        if learned_render:
+            self.deltas.add_scene_list(view.dims, view.scenes)
+            clicks = self._stored_clicks(write.view_id)  # this batch's too: its events are stored
+        else:
+            clicks = [(e.type, e.t, e.scene) for e in events if type(e) is SimpleEvent and e.type in CLICK_KINDS]
+        if scenes:
+            for kind, t, scene_index in clicks:
+                scene_id = click_scene(kind, t, scene_index, scenes)
+                if scene_id is not None:
+                    self.deltas.add_click(view.dims, scene_id, kind)
+
+    def _stored_clicks(self, view_id: str) -> list[tuple[str, float | None, int | None]]:
+        """A view's clicks so far, for the moment its render's scenes become known."""
+        self.cur.execute(
+            f"SELECT type, t, second FROM {events_table.name} WHERE view_id = {marks(self.dialect, 1)} "
+            f"AND type IN ('cta', 'chapter') ORDER BY seq, idx", (view_id,))
+        return [(kind, t, second if kind == "chapter" else None) for kind, t, second in self.cur.fetchall()]
 
     def _count_viewer(
-        self, owner: Link | ViewOwner, view: _View, new_view: bool, delta: ViewDelta
-    ) -> tuple[bool, Dims | None, dict[str, int]]:
-        """Keep the customer's row (views, engagement flags).
+        self, owner: Link | ViewOwner, view: _View, new_view: bool, delta: ViewDelta, stages: int
+    ) -> tuple[bool, Dims | None, dict[str, int], int]:
+        """Keep the customer's row (views, engagement flags, funnel stages).
 
-        Returns whether the customer is new, the dimensions of its first view, and the engagement
-        flags it gets for the first time (counted under those dimensions).
+        Returns whether the customer is new, the dimensions of its first view, the engagement flags
+        it gets for the first time (counted under those dimensions), and the funnel stages it
+        reaches for the first time (counted under this view's).
         """
-        if not (new_view or delta.changes_flags):
-            return False, None, {}
+        if not (new_view or delta.changes_flags or stages):
+            return False, None, {}, 0
         flags = {"opened": int(delta.opened), "half": int(delta.became_half),
                  "completed": int(delta.completed), "cta": int(delta.cta)}
         cur, dialect = self.cur, self.dialect
         if new_view:
             cur.execute(plain_sql(dialect, viewers_table, VIEWER_COLUMNS, ignore_returning="link_id"), (
                 view.story, owner.id, owner.customer_id, view.variant, view.device, view.campaign, view.day, 1,
-                *flags.values()))
+                *flags.values(), stages))
             if cur.fetchone() is not None:
-                return True, view.dims, flags
+                return True, view.dims, flags, stages
         mark = marks(dialect, 1)
         cur.execute(
-            f"SELECT variant, device, campaign, first_day, {', '.join(VIEWER_FLAGS)} FROM {viewers_table.name} "
-            f"WHERE story = {mark} AND link_id = {mark}" + (" FOR UPDATE" if dialect == "postgresql" else ""),
+            f"SELECT variant, device, campaign, first_day, reached, {', '.join(VIEWER_FLAGS)} "
+            f"FROM {viewers_table.name} WHERE story = {mark} AND link_id = {mark}"
+            + (" FOR UPDATE" if dialect == "postgresql" else ""),
             (view.story, owner.id))
-        variant, device, campaign, first_day, *old = cur.fetchone()
+        variant, device, campaign, first_day, reached, *old = cur.fetchone()
         newly = {name: int(on and not was) for (name, on), was in zip(flags.items(), old, strict=True)}
-        if new_view or any(newly.values()):
+        new_stages = stages & ~reached
+        if new_view or any(newly.values()) or new_stages:
             cur.execute(
-                f"UPDATE {viewers_table.name} SET views = views + {mark}, "
+                f"UPDATE {viewers_table.name} SET views = views + {mark}, reached = {mark}, "
                 + ", ".join(f"{name} = {mark}" for name in VIEWER_FLAGS)
                 + f" WHERE story = {mark} AND link_id = {mark}",
-                (int(new_view), *(int(bool(was) or newly[name]) for name, was in zip(VIEWER_FLAGS, old, strict=True)),
+                (int(new_view), reached | stages,
+                 *(int(bool(was) or newly[name]) for name, was in zip(VIEWER_FLAGS, old, strict=True)),
                  view.story, owner.id))
-        return False, (view.story, variant, device, campaign, first_day), newly
+        return False, (view.story, variant, device, campaign, first_day), newly, new_stages
 
 
 class BeaconStore:

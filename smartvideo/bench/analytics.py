@@ -99,12 +99,19 @@ def _view_batches(link: Any, device: str, view: str, batch_events: int, rng: ran
 
 
 SERVER = """
-import sys
+import socket, sys
+from pathlib import Path
+# Every server process listens on the same port (SO_REUSEPORT): the kernel spreads connections.
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+sock.bind(("127.0.0.1", int(sys.argv[3])))
+sock.listen(1024)
 from waitress import serve
 from smartvideo.web.app_factory import create_app
 app = create_app({"data_dir": sys.argv[1], "secret_key": sys.argv[2], "analyst_key": "bench",
                   "broker_url": "", "redis_url": "", "database_url": sys.argv[4]})
-serve(app, host="127.0.0.1", port=int(sys.argv[3]), threads=8, ident="bench", _quiet=True)
+Path(sys.argv[5]).touch()
+serve(app, sockets=[sock], threads=8, ident="bench", _quiet=True)
 """
 
 
@@ -124,15 +131,12 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _wait_port(port: int, timeout: float = 30.0) -> None:
+def _wait_ready(marks: list[Path], servers: list[subprocess.Popen], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the bench server did not start")
+    while not all(mark.exists() for mark in marks):
+        if time.monotonic() > deadline or any(server.poll() is not None for server in servers):
+            raise RuntimeError("the bench server did not start")
+        time.sleep(0.1)
 
 
 def _post_request(port: int, path: str, body: bytes) -> bytes:
@@ -182,8 +186,10 @@ def bench_beacon_ingest(
     clients: int = 8,
     database_url: str = "",
     replay_share: float = 0.05,
+    processes: int = 2,
 ) -> list[dict[str, Any]]:
-    """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate process).
+    """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate processes:
+    one per core, as a 2-core host would run it; `processes=1` shows what one process carries).
 
     Counts events acknowledged as stored, checks the database holds exactly that many, and that
     replayed batches (sent twice on purpose) were all answered `duplicate` and changed nothing.
@@ -212,16 +218,20 @@ def bench_beacon_ingest(
             os.environ,
             PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
         )
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            # A file, not a pipe: the server logs a line per request at INFO, and a pipe nobody
-            # reads fills up and stalls it.
-            stderr=(Path(tmp) / "server.log").open("wb"),
-        )
+        servers = [
+            subprocess.Popen(
+                [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url,
+                 str(Path(tmp) / f"ready-{i}")],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                # A file, not a pipe: the server logs a line per request at INFO, and a pipe nobody
+                # reads fills up and stalls it.
+                stderr=(Path(tmp) / f"server-{i}.log").open("wb"),
+            )
+            for i in range(processes)
+        ]
         try:
-            _wait_port(port)
+            _wait_ready([Path(tmp) / f"ready-{i}" for i in range(processes)], servers)
             stored = [0] * clients
             duplicates_ok = [0] * clients
             replays = [0] * clients
@@ -248,7 +258,7 @@ def bench_beacon_ingest(
                 conn.close()
 
             threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-            server_cpu_before = _process_cpu(server.pid)
+            server_cpu_before = sum(_process_cpu(server.pid) for server in servers)
             client_cpu_before = _own_cpu()
             started = time.perf_counter()
             for t in threads:
@@ -256,11 +266,13 @@ def bench_beacon_ingest(
             for t in threads:
                 t.join()
             seconds = time.perf_counter() - started
-            server_cpu = _process_cpu(server.pid) - server_cpu_before
+            server_cpu = sum(_process_cpu(server.pid) for server in servers) - server_cpu_before
             client_cpu = _own_cpu() - client_cpu_before
         finally:
-            server.terminate()
-            server.wait(10)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(10)
         with engine.connect() as conn:
             in_db = int(conn.execute(select(func.count()).select_from(events_table)).scalar_one())
         engine.dispose()
@@ -283,7 +295,7 @@ def bench_beacon_ingest(
                 replays_answered_duplicate=sum(duplicates_ok),
                 errors=len(failures),
                 database=url.split(":")[0],
-                server="waitress, 8 threads",
+                server=f"waitress, 8 threads, {processes} process{'es' if processes > 1 else ''}",
                 load_generator=f"{clients} keep-alive HTTP/1.1 connections, threads of the bench process",
                 # CPU-seconds, which a busy shared machine distorts far less than wall time
                 server_cpu_s=round(server_cpu, 3),
@@ -302,6 +314,7 @@ def bench_beacon_ingest(
 def seed_views(engine: Engine, n_views: int, days: int = 30, patterns: int = 400, seed: int = 5) -> float:
     """Record n_views synthetic views straight into the store (view rows, viewers, counters), folded by
     the same pure code as ingest (`fold_events`) from `patterns` distinct watch patterns. Returns s."""
+    from smartvideo.analytics.counter_backfill import backfill_counters
     from smartvideo.analytics.events import SimpleEvent, WatchEvent
     from smartvideo.analytics.ingest import parse_scenes
     from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
@@ -490,6 +503,7 @@ def seed_views(engine: Engine, n_views: int, days: int = 30, patterns: int = 400
             ],
             ["present", "entered", "continued", "start_sum", "end_sum"],
         )
+        backfill_counters(conn)  # scene lists, clicks and funnel reach, as the migration fills them
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
