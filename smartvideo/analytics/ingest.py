@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import functools
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -341,10 +343,15 @@ class BeaconStore:
         self.dialect = engine.dialect.name
         self._ready: dict[tuple[str, str], RenderFacts] = {}
         self._lock = threading.Lock()
-        # SQLite has one writer at a time; waiting on a lock here beats SQLite's sleeping busy handler.
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
-        self._writer: GroupWriter[_Write, IngestResult] = GroupWriter(self._write_group, on_idle=self._release)
-        self._conn: Connection | None = None  # the writer thread's own, kept between groups
+        # SQLite has one writer at a time: beacon writers of every process on the file wait in turn
+        # on a lock file (woken at once), not in SQLite's busy handler (which sleeps and polls).
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            SQLiteWriterLock(engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
+        self._writer: GroupWriter[_Write, IngestResult] = GroupWriter(self._write_group)
+        # the group writer's connection, kept between groups (one group at a time uses it) and
+        # closed with the store
+        self._held: list[Connection] = []
+        weakref.finalize(self, _close_held, self._held)
 
     def render_facts(self, link_id: str, device: str) -> RenderFacts | None:
         key = (link_id, device)
@@ -435,19 +442,42 @@ class BeaconStore:
 
     def _transaction(self, writes: Sequence[_Write]) -> list[IngestResult]:
         with self._write_lock:
-            if self._conn is None or self._conn.closed:
-                self._conn = self.engine.connect()
-            conn = self._conn
+            if not self._held or self._held[0].closed:
+                self._held[:] = [self.engine.connect()]
+            conn = self._held[0]
             try:
                 with conn.begin():
                     return _GroupWrite(self, raw_cursor(conn)).run(writes)
             except Exception:
-                self._conn = None  # a connection that failed is not reused
-                conn.close()
+                _close_held(self._held)  # a connection that failed is not reused
                 raise
 
-    def _release(self) -> None:
-        with self._write_lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+
+class SQLiteWriterLock:
+    """One beacon writer at a time per SQLite file, across threads and processes."""
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = f"{database}.beacon.lock" if database and database != ":memory:" else None
+        self._file: Any = None
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        if self._path is not None:
+            try:
+                if self._file is None:
+                    self._file = open(self._path, "a")  # noqa: SIM115 - held for the store's life
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread_lock.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+
+def _close_held(held: list[Connection]) -> None:
+    while held:
+        held.pop().close()

@@ -107,34 +107,42 @@ def _counter_groups(conn: Connection, story: str, filters: Filters) -> dict[tupl
     return groups
 
 
-def _links_made(conn: Connection, story: str, filters: Filters) -> tuple[int | None, dict[str, int] | None]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _LinkCount:
+    channel: str
+    variant: str | None
+    links: int
+    delivered: int
+
+
+def _link_counts(conn: Connection, story: str, filters: Filters) -> list[_LinkCount]:
+    """The story's links per channel and variant, made and delivered, in one pass over the
+    links' index (ix_links_story_reach)."""
+    c = links_table.c
+    return [
+        _LinkCount(channel, variant, int(links), int(delivered))
+        for channel, variant, links, delivered in conn.execute(
+            select(c.channel, c.variant, func.count(), func.count(c.delivered_at))
+            .where(c.story == story, *_link_clauses(filters))
+            .group_by(c.channel, c.variant)
+        )
+    ]
+
+
+def _links_made(counts: list[_LinkCount], filters: Filters) -> tuple[int | None, dict[str, int] | None]:
     """Links made for the story (and per explicit variant); None where links cannot tell."""
     if filters.device is not None:
         return None, None  # a link is not made for a device
-    c = links_table.c
-    clauses = [c.story == story]
-    if filters.campaign is not None:
-        clauses.append(c.campaign == filters.campaign if filters.campaign else c.campaign.is_(None))
-    if filters.date_from:
-        clauses.append(c.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
-    if filters.date_to:
-        clauses.append(c.created_at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
-    per_variant = {
-        row[0]: int(row[1]) for row in conn.execute(select(c.variant, func.count()).where(*clauses).group_by(c.variant))
-    }
-    unknown = per_variant.pop(None, 0)  # variant picked per customer at render time
+    per_variant: dict[str, int] = {}
+    unknown = 0  # links whose variant is picked per customer at render time
+    for count in counts:
+        if count.variant is None:
+            unknown += count.links
+        else:
+            per_variant[count.variant] = per_variant.get(count.variant, 0) + count.links
     if filters.variant is not None:
         return (per_variant.get(filters.variant, 0) if not unknown else None), (per_variant if not unknown else None)
     return sum(per_variant.values()) + unknown, (per_variant if not unknown else None)
-
-
-def _links_per_channel(conn: Connection, story: str, filters: Filters) -> list[tuple[str, int, int]]:
-    """(channel, links made, links delivered) for the story's links (index only: ix_links_story_reach)."""
-    c = links_table.c
-    clauses = [c.story == story, *_link_clauses(filters)]
-    return [(row[0], int(row[1]), int(row[2])) for row in conn.execute(
-        select(c.channel, func.count(), func.count(c.delivered_at)).where(*clauses).group_by(c.channel)
-    )]
 
 
 def _link_clauses(filters: Filters) -> list[Any]:
@@ -149,7 +157,8 @@ def _link_clauses(filters: Filters) -> list[Any]:
     return clauses
 
 
-def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, LinkReach]:
+def _link_reach(conn: Connection, story: str, filters: Filters,
+                counts: list[_LinkCount] | None = None) -> dict[str, LinkReach]:
     """Per channel, how far its links got: links made and delivered from the links' index, the
     stages from the reach counters (each link once per stage).
 
@@ -166,13 +175,17 @@ def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, Lin
             .group_by(r.channel)
         )
     }
-    made = _links_per_channel(conn, story, filters)
-    known = any(delivered for _, _, delivered in made)
+    made: dict[str, list[int]] = {}
+    for count in counts if counts is not None else _link_counts(conn, story, filters):
+        slot = made.setdefault(count.channel, [0, 0])
+        slot[0] += count.links
+        slot[1] += count.delivered
+    known = any(delivered for _, delivered in made.values())
     return {
         channel: LinkReach(links=links, delivered=delivered,  # type: ignore[arg-type]
                            **dict(zip(REACH_STAGES, stages.get(channel, [0] * len(REACH_STAGES)), strict=True)),
                            delivery_known=known)
-        for channel, links, delivered in sorted(made)
+        for channel, (links, delivered) in sorted(made.items())
     }
 
 
@@ -320,13 +333,14 @@ def story_report(
     started = time.perf_counter()
     with engine.connect() as conn:
         groups = _counter_groups(conn, story, filters)
-        links, links_per_variant = _links_made(conn, story, filters)
+        counts = _link_counts(conn, story, filters)
+        links, links_per_variant = _links_made(counts, filters)
         totals: dict[str, float] = {}
         for group in groups.values():
             for name, value in group.totals.items():
                 totals[name] = totals.get(name, 0) + value
         engagement = _engagement(conn, story, filters, points, totals)
-        reach = _link_reach(conn, story, filters)
+        reach = _link_reach(conn, story, filters, counts)
         clicks, personal_start = _clicks_and_intro(conn, story, filters)
     query_ms = (time.perf_counter() - started) * 1000
     report = build_report(
