@@ -595,6 +595,11 @@ def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[d
     # the same path with small batches (a 4 s flush of steady playback): the per-request cost shows
     small = bench_beacon_ingest(events=12_000, batch_events=8)
     small[0]["name"], small[1]["name"] = "beacon_events_per_s_8_per_batch", "beacon_batches_per_s_8_per_batch"
+    # one web process: what a single process (one core, one interpreter lock) carries
+    single = bench_beacon_ingest(events=12_000, batch_events=8, processes=1)
+    single[0]["name"], single[1]["name"] = ("beacon_events_per_s_8_per_batch_one_process",
+                                            "beacon_batches_per_s_8_per_batch_one_process")
+    small += single
     postgres = os.environ.get("SMARTVIDEO_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     small += _on_postgres(postgres)
     for result in [*figures, *small, *bench_report_at_scale(runs=runs)]:
