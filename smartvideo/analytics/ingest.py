@@ -1,43 +1,42 @@
-"""Beacon ingest: one batch, one transaction; counters are updated as the events arrive.
+"""Beacon ingest: batches are validated, stored and folded into their views and the counters.
 
 Idempotent: the (view id, seq) key of `analytics_batches` is inserted first; a replayed batch finds it
-and changes nothing. The view row is then locked (PostgreSQL: FOR UPDATE; SQLite: the insert already
-holds the write lock), its state folded with the batch (pure, in `view_state`), and the delta added to
-the counters that reports read.
+and changes nothing. The view rows are then locked (PostgreSQL: FOR UPDATE; SQLite: the insert already
+holds the write lock), their state folded with the batches (pure, in `view_state`), and the deltas
+added to the counters that reports read.
+
+Batches that arrive together are written together (`group_commit`): one transaction, one SELECT for
+their views, one executemany per table, through the driver's cursor. A request is answered after
+the commit of its group.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
+import functools
 import json
-import queue
+import logging
 import threading
-from collections import defaultdict
-from collections.abc import Callable
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, func, select
 
+from smartvideo.analytics.counter_deltas import CounterDeltas, Dims
+from smartvideo.analytics.errors import BeaconRejected
 from smartvideo.analytics.events import BeaconBatch, Event, SimpleEvent, WatchEvent, check_plausible
-from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
+from smartvideo.analytics.group_commit import GroupWriter, Slot
+from smartvideo.analytics.reach import CLICK_KINDS, click_scene, reached_stages
 from smartvideo.analytics.retention import SceneSpan, seconds_in
-from smartvideo.analytics.sql_upsert import (
-    add_counters,
-    driver_executemany,
-    driver_insert_new,
-    driver_update,
-    driver_value,
-    insert_ignore,
-)
+from smartvideo.analytics.sql_upsert import RawCursor, driver_value, marks, plain_sql, raw_cursor, update_sql
 from smartvideo.analytics.tables import (
     batches_table,
-    daily_table,
     events_table,
     pending_table,
-    scenes_table,
-    seconds_table,
     viewers_table,
     views_table,
 )
@@ -45,16 +44,23 @@ from smartvideo.analytics.view_state import ViewDelta, ViewState, fold_events
 from smartvideo.links import Link, links_table
 from smartvideo.storage.renders_table import renders_table
 
-DIMENSIONS = ("story", "variant", "device", "campaign", "day")
+log = logging.getLogger(__name__)
+
 BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
+PENDING_COLUMNS = ("view_id", "seq", "link_id", "device")
 NEW_VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", "day", "watched",
                     "watched_count", "rewatches", "opened", "played", "completed", "cta", "errored", "entered",
                     "continued", "created_at", "updated_at", "channel", "story_version", "notified")
 VIEW_STATE_COLUMNS = ("n_seconds", "scenes", "watched", "watched_count", "rewatches", "opened", "played",
                       "completed", "cta", "errored", "entered", "continued", "updated_at")
+VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", "day", "n_seconds", "scenes",
+                "watched", "watched_count", "rewatches", "opened", "played", "completed", "cta", "errored",
+                "entered", "continued")
+VIEWER_COLUMNS = ("story", "link_id", "customer_id", "variant", "device", "campaign", "first_day", "views",
+                  "opened", "half", "completed", "cta", "reached")
+VIEWER_FLAGS = ("opened", "half", "completed", "cta")
 UNTIMED = -1  # the pending row of a view folded before its render's scenes were timed
-SECOND_COLUMNS = ("story", "variant", "device", "campaign", "day", "second", "views", "rewatches")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,123 +97,242 @@ class IngestResult:
     duplicate: bool
 
 
+@functools.lru_cache(maxsize=4096)  # a story's renders share a handful of scene lists
 def parse_scenes(text: str | None) -> tuple[SceneSpan, ...]:
     if not text:
         return ()
     return tuple(SceneSpan(str(s["id"]), float(s["start"]), float(s["end"])) for s in json.loads(text))
 
 
-DAILY_SUMS = (*DAILY_COUNTERS, *VIEWER_COUNTERS)
-DAILY_COLUMNS = (*DIMENSIONS, *DAILY_SUMS, "max_seconds")
-SCENE_SUMS = ("present", "entered", "continued", "start_sum", "end_sum")
-
-
-class CounterDeltas:
-    """The counter changes of a group of batches, summed per key and written at the end of the
-    group's transaction: three statements per group instead of three per batch. Rows go in key
-    order, so two transactions never lock them crosswise."""
-
-    def __init__(self) -> None:
-        self.daily: dict[tuple[Any, ...], list[Any]] = {}
-        self.seconds: dict[tuple[Any, ...], list[int]] = {}
-        self.scenes: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-    def add_daily(self, row: tuple[Any, ...]) -> None:
-        key, values = row[:5], row[5:]
-        old = self.daily.get(key)
-        if old is None:
-            self.daily[key] = list(values)
-        else:
-            for i in range(len(values) - 1):
-                old[i] += values[i]
-            old[-1] = max(old[-1], values[-1])
-
-    def add_seconds(self, row: tuple[Any, ...]) -> None:
-        old = self.seconds.setdefault(row[:6], [0, 0])
-        old[0] += row[6]
-        old[1] += row[7]
-
-    def add_scene(self, row: dict[str, Any]) -> None:
-        key = tuple(row[c] for c in (*DIMENSIONS, "scene"))
-        old = self.scenes.get(key)
-        if old is None:
-            self.scenes[key] = dict(row)
-        else:
-            for name in SCENE_SUMS:
-                old[name] += row[name]
-
-    def flush(self, conn: Connection) -> None:
-        driver_executemany(conn, daily_table, DAILY_COLUMNS,
-                           [(*k, *v) for k, v in sorted(self.daily.items())],
-                           counters=DAILY_SUMS, maxima=("max_seconds",))
-        driver_executemany(conn, seconds_table, SECOND_COLUMNS,
-                           [(*k, *v) for k, v in sorted(self.seconds.items())], counters=("views", "rewatches"))
-        add_counters(conn, scenes_table, [self.scenes[k] for k in sorted(self.scenes)], list(SCENE_SUMS))
-        self.daily.clear()
-        self.seconds.clear()
-        self.scenes.clear()
-
-
 @dataclass(frozen=True, slots=True)
 class _Write:
-    link: Link
-    batch: BeaconBatch
+    owner: Link | ViewOwner
+    view_id: str
+    device: str
+    batch: BeaconBatch | None  # None: fold what waits for the view (fold_pending)
     facts: RenderFacts | None
     now: dt.datetime
 
 
-class _Slot:
-    """Where the writer leaves one request's result."""
+class _View:
+    """One analytics_views row while a group folds into it (mutable, written back at the end)."""
 
-    __slots__ = ("done", "result", "error")
+    __slots__ = ("link_id", "story", "variant", "device", "campaign", "day", "n_seconds", "scenes", "state", "new")
 
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: IngestResult | None = None
-        self.error: BaseException | None = None
+    def __init__(self, row: Sequence[Any], new: bool) -> None:
+        (_, self.link_id, self.story, self.variant, self.device, self.campaign, self.day, self.n_seconds,
+         self.scenes, watched, *flags) = row
+        count, rewatches, opened, played, completed, cta, errored, entered, continued = flags
+        self.state = ViewState(bytes(watched), count, rewatches, bool(opened), bool(played), bool(completed),
+                               bool(cta), bool(errored), int(entered), int(continued))
+        self.new = new
+
+    @property
+    def dims(self) -> Dims:
+        return (self.story, self.variant, self.device, self.campaign, self.day)
 
 
-class GroupWriter:
-    """One writer thread per store: batches queued by request threads are written in groups, one
-    transaction (one commit) per group. A request waits for its group's commit, so a batch is
-    acknowledged only once it is stored: nothing acknowledged is lost."""
+class _GroupWrite:
+    """The SQL of one group's transaction, on the driver's cursor."""
 
-    MAX_GROUP = 128
+    def __init__(self, store: BeaconStore, cur: RawCursor) -> None:
+        self.store, self.cur, self.dialect = store, cur, store.dialect
+        self.deltas = CounterDeltas()
 
-    def __init__(self, write_group: Callable[[list[tuple[_Write, _Slot]]], None]) -> None:
-        self._write_group = write_group
-        self._queue: queue.SimpleQueue[tuple[_Write, _Slot]] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+    def run(self, writes: Sequence[_Write]) -> list[IngestResult]:
+        cur, dialect = self.cur, self.dialect
+        results: list[IngestResult | None] = [None] * len(writes)
+        fresh: list[int] = []
+        batches = [(i, w.batch) for i, w in enumerate(writes) if w.batch is not None]
+        new_keys: set[tuple[str, int]] = set()
+        if batches:  # one INSERT for the group's batches: those it returns are new
+            mark = "%s" if dialect == "postgresql" else "?"
+            cur.execute(
+                f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
+                + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(batches))
+                + " ON CONFLICT DO NOTHING RETURNING view_id, seq",
+                [value for i, b in batches
+                 for value in (b.view, b.seq, len(b.events), driver_value(dialect, writes[i].now))])
+            new_keys = {(view_id, seq) for view_id, seq in cur.fetchall()}
+        for i, write in enumerate(writes):
+            batch = write.batch
+            if batch is None:
+                results[i] = IngestResult(0, False)
+                fresh.append(i)
+            elif (batch.view, batch.seq) in new_keys:
+                new_keys.discard((batch.view, batch.seq))  # the same batch twice in a group: once is new
+                results[i] = IngestResult(len(batch.events), False)
+                fresh.append(i)
+            else:
+                results[i] = IngestResult(0, True)
+        event_rows = [
+            (b.view, b.seq, idx, "watch", e.second, None, None, None) if type(e) is WatchEvent
+            else (b.view, b.seq, idx, e.type, e.scene, e.t, e.t_from, e.message)  # type: ignore[union-attr]
+            for i in fresh if (b := writes[i].batch) is not None
+            for idx, e in enumerate(b.events)
+        ]
+        if event_rows:
+            cur.executemany(plain_sql(dialect, events_table, EVENT_COLUMNS), event_rows)
+        waiting = [writes[i] for i in fresh if writes[i].facts is None or not writes[i].facts.planned]  # type: ignore[union-attr]
+        if waiting:
+            cur.executemany(plain_sql(dialect, pending_table, PENDING_COLUMNS),
+                            [(w.view_id, w.batch.seq, w.owner.id, w.device) for w in waiting if w.batch])
+        folds = [writes[i] for i in fresh if writes[i].facts is not None and writes[i].facts.planned]  # type: ignore[union-attr]
+        if folds:
+            views = self._views(folds)
+            pending = self._take_pending([v for v in views if views[v].new])
+            for write in folds:
+                self._fold(write, views[write.view_id], pending.pop(write.view_id, ()))
+            update = update_sql(dialect, views_table, VIEW_STATE_COLUMNS, ("view_id",))
+            now = driver_value(dialect, max(w.now for w in folds))
+            cur.executemany(update, [
+                (v.n_seconds, v.scenes, v.state.watched, v.state.watched_count, v.state.rewatches,
+                 v.state.opened, v.state.played, v.state.completed, v.state.cta, v.state.errored,
+                 v.state.entered, v.state.continued, now, view_id)
+                for view_id, v in sorted(views.items())
+            ])
+            self.deltas.flush(cur, dialect)
+        return results  # type: ignore[return-value]
 
-    def submit(self, write: _Write) -> IngestResult:
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="beacon-writer", daemon=True)
-                    self._thread.start()
-        slot = _Slot()
-        self._queue.put((write, slot))
-        slot.done.wait()
-        if slot.error is not None:
-            raise slot.error
-        assert slot.result is not None
-        return slot.result
+    def _select_views(self, view_ids: list[str]) -> dict[str, Sequence[Any]]:
+        sql = (f"SELECT {', '.join(VIEW_COLUMNS)} FROM {views_table.name} "
+               f"WHERE view_id IN ({marks(self.dialect, len(view_ids))})")
+        if self.dialect == "postgresql":
+            sql += " ORDER BY view_id FOR UPDATE"  # in key order: two groups never lock crosswise
+        self.cur.execute(sql, view_ids)
+        return {row[0]: row for row in self.cur.fetchall()}
 
-    def _run(self) -> None:
-        while True:
-            group = [self._queue.get()]
-            while len(group) < self.MAX_GROUP:
-                try:
-                    group.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self._write_group(group)
-            except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
-                for _, slot in group:
-                    slot.error = slot.error or exc
-                    slot.done.set()
+    def _views(self, folds: list[_Write]) -> dict[str, _View]:
+        """The group's view rows, locked; views seen for the first time are inserted first."""
+        wanted = sorted({w.view_id for w in folds})
+        rows = self._select_views(wanted)
+        created: set[str] = set()
+        missing = [w for w in folds if w.view_id not in rows]
+        if missing:
+            insert_view = plain_sql(self.dialect, views_table, NEW_VIEW_COLUMNS, ignore_returning="view_id")
+            for write in missing:
+                if write.view_id in created:
+                    continue
+                owner, facts, now = write.owner, write.facts, write.now
+                assert facts is not None
+                value = driver_value
+                self.cur.execute(insert_view, (
+                    write.view_id, owner.id, owner.story, facts.variant or owner.variant or "", write.device,
+                    owner.campaign or "", value(self.dialect, now.date()), b"", 0, 0, False, False, False, False,
+                    False, 0, 0, value(self.dialect, now), value(self.dialect, now), owner.channel,
+                    facts.story_version or "", False))
+                if self.cur.fetchone() is not None:
+                    created.add(write.view_id)
+            rows.update(self._select_views(sorted({w.view_id for w in missing})))
+        views = {view_id: _View(row, view_id in created) for view_id, row in rows.items()}
+        for write in folds:
+            if views[write.view_id].link_id != write.owner.id:
+                raise BeaconRejected("view id belongs to another link")
+        return views
+
+    def _take_pending(self, view_ids: list[str]) -> dict[str, tuple[Event, ...]]:
+        """The events of new views' pending batches (stored before the render was planned), in order,
+        removing them from the pending list."""
+        if not view_ids:
+            return {}
+        in_list = marks(self.dialect, len(view_ids))
+        self.cur.execute(
+            f"SELECT e.view_id, e.type, e.second, e.t, e.t_from, e.message FROM {events_table.name} e "
+            f"JOIN {pending_table.name} p ON p.view_id = e.view_id AND p.seq = e.seq "
+            f"WHERE p.view_id IN ({in_list}) ORDER BY e.view_id, e.seq, e.idx", view_ids)
+        found: dict[str, list[Event]] = {}
+        for view_id, kind, second, t, t_from, message in self.cur.fetchall():
+            found.setdefault(view_id, []).append(
+                WatchEvent(second) if kind == "watch"
+                else SimpleEvent(kind, t, t_from, message, second if kind == "chapter" else None))
+        if found:
+            self.cur.execute(f"DELETE FROM {pending_table.name} WHERE view_id IN ({marks(self.dialect, len(found))})",
+                             list(found))
+        return {view_id: tuple(events) for view_id, events in found.items()}
+
+    def _fold(self, write: _Write, view: _View, pending: tuple[Event, ...]) -> None:
+        facts = write.facts
+        assert facts is not None
+        events = pending + (write.batch.events if write.batch else ())
+        new_view, view.new = view.new, False  # a view's later batches in the same group continue it
+        if new_view and facts.n_seconds is None:  # not timed yet: fold_pending finishes it if no batch does
+            self.cur.execute(plain_sql(self.dialect, pending_table, PENDING_COLUMNS),
+                             (write.view_id, UNTIMED, write.owner.id, write.device))
+        learned_render = view.n_seconds is None and facts.n_seconds is not None
+        if learned_render:
+            if not new_view:
+                self.cur.execute(f"DELETE FROM {pending_table.name} WHERE view_id = {marks(self.dialect, 1)} "
+                                 f"AND seq = {UNTIMED}", (write.view_id,))
+            view.n_seconds, view.scenes = facts.n_seconds, facts.scenes_json
+        scenes = parse_scenes(view.scenes) if view.scenes else ()
+        before = view.state
+        view.state, delta = fold_events(before, events, view.n_seconds, scenes, counted_before=not learned_render)
+        reached = reached_stages(view.state, view.n_seconds)
+        new_stages = reached & ~reached_stages(before, None if learned_render else view.n_seconds)
+        new_viewer, first_dims, newly, link_stages = self._count_viewer(
+            write.owner, view, new_view, delta, reached if new_view else new_stages)
+        self.deltas.add_view(
+            view.dims, delta, new_view=new_view, new_viewer=new_viewer,
+            max_seconds=view.n_seconds if learned_render else 0, first_dims=first_dims, newly=newly,
+            scenes=scenes, newly_present=learned_render)
+        if link_stages:
+            self.deltas.add_reach(view.dims, write.owner.channel, link_stages)
+        if learned_render:
+            self.deltas.add_scene_list(view.dims, view.scenes)
+            clicks = self._stored_clicks(write.view_id)  # this batch's too: its events are stored
+        else:
+            clicks = [(e.type, e.t, e.scene) for e in events if type(e) is SimpleEvent and e.type in CLICK_KINDS]
+        if scenes:
+            for kind, t, scene_index in clicks:
+                scene_id = click_scene(kind, t, scene_index, scenes)
+                if scene_id is not None:
+                    self.deltas.add_click(view.dims, scene_id, kind)
+
+    def _stored_clicks(self, view_id: str) -> list[tuple[str, float | None, int | None]]:
+        """A view's clicks so far, for the moment its render's scenes become known."""
+        self.cur.execute(
+            f"SELECT type, t, second FROM {events_table.name} WHERE view_id = {marks(self.dialect, 1)} "
+            f"AND type IN ('cta', 'chapter') ORDER BY seq, idx", (view_id,))
+        return [(kind, t, second if kind == "chapter" else None) for kind, t, second in self.cur.fetchall()]
+
+    def _count_viewer(
+        self, owner: Link | ViewOwner, view: _View, new_view: bool, delta: ViewDelta, stages: int
+    ) -> tuple[bool, Dims | None, dict[str, int], int]:
+        """Keep the customer's row (views, engagement flags, funnel stages).
+
+        Returns whether the customer is new, the dimensions of its first view, the engagement flags
+        it gets for the first time (counted under those dimensions), and the funnel stages it
+        reaches for the first time (counted under this view's).
+        """
+        if not (new_view or delta.changes_flags or stages):
+            return False, None, {}, 0
+        flags = {"opened": int(delta.opened), "half": int(delta.became_half),
+                 "completed": int(delta.completed), "cta": int(delta.cta)}
+        cur, dialect = self.cur, self.dialect
+        if new_view:
+            cur.execute(plain_sql(dialect, viewers_table, VIEWER_COLUMNS, ignore_returning="link_id"), (
+                view.story, owner.id, owner.customer_id, view.variant, view.device, view.campaign, view.day, 1,
+                *flags.values(), stages))
+            if cur.fetchone() is not None:
+                return True, view.dims, flags, stages
+        mark = marks(dialect, 1)
+        cur.execute(
+            f"SELECT variant, device, campaign, first_day, reached, {', '.join(VIEWER_FLAGS)} "
+            f"FROM {viewers_table.name} WHERE story = {mark} AND link_id = {mark}"
+            + (" FOR UPDATE" if dialect == "postgresql" else ""),
+            (view.story, owner.id))
+        variant, device, campaign, first_day, reached, *old = cur.fetchone()
+        newly = {name: int(on and not was) for (name, on), was in zip(flags.items(), old, strict=True)}
+        new_stages = stages & ~reached
+        if new_view or any(newly.values()) or new_stages:
+            cur.execute(
+                f"UPDATE {viewers_table.name} SET views = views + {mark}, reached = {mark}, "
+                + ", ".join(f"{name} = {mark}" for name in VIEWER_FLAGS)
+                + f" WHERE story = {mark} AND link_id = {mark}",
+                (int(new_view), reached | stages,
+                 *(int(bool(was) or newly[name]) for name, was in zip(VIEWER_FLAGS, old, strict=True)),
+                 view.story, owner.id))
+        return False, (view.story, variant, device, campaign, first_day), newly, new_stages
 
 
 class BeaconStore:
@@ -215,26 +340,18 @@ class BeaconStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.dialect = engine.dialect.name
         self._ready: dict[tuple[str, str], RenderFacts] = {}
         self._lock = threading.Lock()
-        # SQLite has one writer at a time; waiting on a lock here beats SQLite's sleeping busy handler.
-        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        self._dialect = engine.dialect.name
-        self._writer = GroupWriter(self._write_group)
-        self._select_view = select(views_table).where(views_table.c.view_id == bindparam("v_id"))
-        if self._dialect == "postgresql":
-            self._select_view = self._select_view.with_for_update()
-        v = viewers_table.c
-        self._select_viewer = select(
-            v.variant, v.device, v.campaign, v.first_day, v.opened, v.half, v.completed, v.cta
-        ).where(v.story == bindparam("v_story"), v.link_id == bindparam("v_link"))
-        if self._dialect == "postgresql":  # two views of one customer at once: flags counted once
-            self._select_viewer = self._select_viewer.with_for_update()
-        self._update_viewer = (
-            update(viewers_table)
-            .where(v.story == bindparam("v_story"), v.link_id == bindparam("v_link"))
-            .values(views=v.views + bindparam("v_add"))
-        )
+        # SQLite has one writer at a time: beacon writers of every process on the file wait in turn
+        # on a lock file (woken at once), not in SQLite's busy handler (which sleeps and polls).
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            SQLiteWriterLock(engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
+        self._writer: GroupWriter[_Write, IngestResult] = GroupWriter(self._write_group)
+        # the group writer's connection, kept between groups (one group at a time uses it) and
+        # closed with the store
+        self._held: list[Connection] = []
+        weakref.finalize(self, _close_held, self._held)
 
     def render_facts(self, link_id: str, device: str) -> RenderFacts | None:
         key = (link_id, device)
@@ -279,50 +396,7 @@ class BeaconStore:
         now = now or dt.datetime.now(dt.UTC)
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
-        return self._writer.submit(_Write(link, batch, facts, now))
-
-    def _write_group(self, group: list[tuple[_Write, _Slot]]) -> None:
-        """Group commit: many requests' batches in one transaction. Should one fail (a view id of
-        another link), the group is rolled back and each batch written alone, so it fails alone."""
-        try:
-            with self._write_lock, self.engine.begin() as conn:
-                deltas = CounterDeltas()
-                results = [self._write(conn, write, deltas) for write, _ in group]
-                deltas.flush(conn)
-        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
-            for write, slot in group:
-                try:
-                    with self._write_lock, self.engine.begin() as conn:
-                        deltas = CounterDeltas()
-                        slot.result = self._write(conn, write, deltas)
-                        deltas.flush(conn)
-                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-                    slot.error = exc
-        else:
-            for (_, slot), result in zip(group, results, strict=True):
-                slot.result = result
-        finally:
-            for _, slot in group:
-                slot.done.set()
-
-    def _write(self, conn: Connection, write: _Write, deltas: CounterDeltas) -> IngestResult:
-        link, batch, facts, now = write.link, write.batch, write.facts, write.now
-        fresh = driver_insert_new(
-            conn,
-            batches_table,
-            BATCH_COLUMNS,
-            (batch.view, batch.seq, len(batch.events), driver_value(conn, now)),
-            "seq",
-        )
-        if not fresh:
-            return IngestResult(0, True)
-        self._store_events(conn, batch)
-        if facts is None or not facts.planned:
-            conn.execute(insert(pending_table).values(view_id=batch.view, seq=batch.seq, link_id=link.id,
-                                                      device=batch.device))
-        else:
-            self._fold_into_view(conn, link, batch.view, batch.device, batch.events, facts, now, deltas)
-        return IngestResult(len(batch.events), False)
+        return self._writer.submit(_Write(link, batch.view, batch.device, batch, facts, now))
 
     def fold_pending(self, now: dt.datetime | None = None) -> int:
         """Fold what waits on a render's plan: batches that came before its variant was known, and
@@ -340,255 +414,70 @@ class BeaconStore:
             untimed_only = last_seq == UNTIMED
             if facts is None or not facts.planned or (untimed_only and facts.n_seconds is None):
                 continue
-            with self._write_lock, self.engine.begin() as conn:
+            with self.engine.connect() as conn:
                 row = conn.execute(select(links_table).where(links_table.c.id == link_id)).first()
-                if row is None:
-                    continue
-                owner = ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
-                deltas = CounterDeltas()
-                self._fold_into_view(conn, owner, view_id, device, (), facts, now, deltas)
-                deltas.flush(conn)
+            if row is None:
+                continue
+            owner = ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
+            self._writer.submit(_Write(owner, view_id, device, None, facts, now))  # in the writer's order
             folded += 1
         return folded
 
-    @staticmethod
-    def _take_pending(conn: Connection, view_id: str) -> tuple[Event, ...]:
-        """The events of a view's pending batches, in order, removing them from the pending list."""
-        p, e = pending_table.c, events_table.c
-        rows = conn.execute(
-            select(e.type, e.second, e.t, e.t_from, e.message)
-            .join(pending_table, (p.view_id == e.view_id) & (p.seq == e.seq))
-            .where(p.view_id == view_id)
-            .order_by(e.seq, e.idx)
-        ).all()
-        if rows:
-            conn.execute(delete(pending_table).where(p.view_id == view_id))
-        return tuple(
-            WatchEvent(second) if kind == "watch"
-            else SimpleEvent(kind, t, t_from, message, second if kind == "chapter" else None)
-            for kind, second, t, t_from, message in rows
-        )
-
-    @staticmethod
-    def _store_events(conn: Connection, batch: BeaconBatch) -> None:
-        rows = [
-            (batch.view, batch.seq, idx, "watch", e.second, None, None, None)
-            if isinstance(e, WatchEvent)
-            else (batch.view, batch.seq, idx, e.type, e.scene, e.t, e.t_from, e.message)
-            for idx, e in enumerate(batch.events)
-        ]
-        driver_executemany(conn, events_table, EVENT_COLUMNS, rows)
-
-    def _fold_into_view(
-        self,
-        conn: Connection,
-        link: Link | ViewOwner,
-        view_id: str,
-        device: str,
-        events: tuple[Event, ...],
-        facts: RenderFacts,
-        now: dt.datetime,
-        deltas: CounterDeltas,
-    ) -> None:
-        variant = facts.variant or link.variant or ""
-        # most batches continue a view: look it up first, insert only when it is new
-        view = conn.execute(self._select_view, {"v_id": view_id}).first()
-        new_view = False
-        if view is None:
-            row = (view_id, link.id, link.story, variant, device, link.campaign or "", now.date(), b"",
-                   0, 0, False, False, False, False, False, 0, 0, now, now, link.channel, facts.story_version or "",
-                   False)
-            new_view = driver_insert_new(conn, views_table, NEW_VIEW_COLUMNS,
-                                         tuple(driver_value(conn, value) for value in row), "view_id")
-            view = conn.execute(self._select_view, {"v_id": view_id}).one()
-        if new_view:  # batches that came before the render was planned go first
-            events = self._take_pending(conn, view_id) + events
-        if new_view and facts.n_seconds is None:  # not timed yet: fold_pending finishes it if no batch does
-            conn.execute(insert(pending_table).values(view_id=view_id, seq=UNTIMED, link_id=link.id, device=device))
-        if view.link_id != link.id:
-            from smartvideo.analytics.errors import BeaconRejected
-
-            raise BeaconRejected("view id belongs to another link")
-        n_seconds, scenes_json = view.n_seconds, view.scenes
-        learned_render = n_seconds is None and facts.n_seconds is not None
-        if learned_render:
-            if not new_view:
-                p = pending_table.c
-                conn.execute(delete(pending_table).where(p.view_id == view_id, p.seq == UNTIMED))
-            n_seconds, scenes_json = facts.n_seconds, facts.scenes_json
-        scenes = parse_scenes(scenes_json)
-        state = ViewState(
-            bytes(view.watched),
-            view.watched_count,
-            view.rewatches,
-            view.opened,
-            view.played,
-            view.completed,
-            view.cta,
-            view.errored,
-            view.entered,
-            view.continued,
-        )
-        new_state, delta = fold_events(state, events, n_seconds, scenes, counted_before=not learned_render)
-        driver_update(conn, views_table, VIEW_STATE_COLUMNS, "view_id", (
-            n_seconds, scenes_json, new_state.watched, new_state.watched_count, new_state.rewatches,
-            new_state.opened, new_state.played, new_state.completed, new_state.cta, new_state.errored,
-            new_state.entered, new_state.continued, driver_value(conn, now), view_id))
-        dims = {
-            "story": view.story,
-            "variant": view.variant,
-            "device": view.device,
-            "campaign": view.campaign,
-            "day": view.day,
-        }
-        new_viewer, first_dims, newly = self._count_viewer(conn, link, view, new_view, delta)
-        self._add_daily(conn, deltas, dims, delta, new_view, new_viewer, n_seconds if learned_render else 0,
-                        first_dims, newly)
-        self._add_seconds(conn, deltas, dims, delta)
-        self._add_scenes(deltas, dims, scenes if learned_render else (), delta, scenes)
-
-    def _count_viewer(
-        self, conn: Connection, link: Link | ViewOwner, view: Any, new_view: bool, delta: ViewDelta
-    ) -> tuple[bool, dict[str, Any] | None, dict[str, int]]:
-        """Keep the customer's row (views, engagement flags).
-
-        Returns whether the customer is new, the dimensions of its first view, and the engagement
-        flags it gets for the first time (counted under those dimensions).
-        """
-        if not (new_view or delta.changes_flags):
-            return False, None, {}
-        flags = {
-            "opened": int(delta.opened),
-            "half": int(delta.became_half),
-            "completed": int(delta.completed),
-            "cta": int(delta.cta),
-        }
-        new_viewer = False
-        if new_view:
-            new_viewer = (
-                conn.execute(
-                    insert_ignore(self._dialect, viewers_table, "link_id"),
-                    {
-                        "story": view.story,
-                        "link_id": link.id,
-                        "customer_id": link.customer_id,
-                        "variant": view.variant,
-                        "device": view.device,
-                        "campaign": view.campaign,
-                        "first_day": view.day,
-                        "views": 1,
-                        **flags,
-                    },
-                ).first()
-                is not None
-            )
-        if new_viewer:
-            first = {
-                "story": view.story,
-                "variant": view.variant,
-                "device": view.device,
-                "campaign": view.campaign,
-                "day": view.day,
-            }
-            newly = flags
+    def _write_group(self, writes: Sequence[_Write], slots: Sequence[Slot[IngestResult]]) -> None:
+        """Group commit: many requests' batches in one transaction. Should one fail (a view id of
+        another link), the group is rolled back and each batch written alone, so it fails alone."""
+        try:
+            results = self._transaction(writes)
+        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
+            if len(writes) == 1:
+                raise
+            for write, slot in zip(writes, slots, strict=True):
+                try:
+                    slot.result = self._transaction([write])[0]
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                    slot.error = exc
         else:
-            key = {"v_story": view.story, "v_link": link.id}
-            old = conn.execute(self._select_viewer, key).one()
-            first = {
-                "story": view.story,
-                "variant": old.variant,
-                "device": old.device,
-                "campaign": old.campaign,
-                "day": old.first_day,
-            }
-            newly = {name: int(on and not getattr(old, name)) for name, on in flags.items()}
-            if new_view or any(newly.values()):
-                conn.execute(
-                    self._update_viewer,
-                    {
-                        **key,
-                        "v_add": int(new_view),
-                        **{name: int(getattr(old, name) or newly[name]) for name in flags},
-                    },
-                )
-        return new_viewer, first, newly
+            for slot, result in zip(slots, results, strict=True):
+                slot.result = result
 
-    @staticmethod
-    def _add_daily(
-        conn: Connection,
-        deltas: CounterDeltas,
-        dims: dict[str, Any],
-        delta: ViewDelta,
-        new_view: bool,
-        new_viewer: bool,
-        max_seconds: int,
-        first_dims: dict[str, Any] | None,
-        newly: dict[str, int],
-    ) -> None:
-        """Add the view's changes (and the customer's first-time flags) to the day counters."""
-        row = dict(
-            dims,
-            views=int(new_view),
-            new_viewers=int(new_viewer),
-            opens=int(delta.opened),
-            plays=int(delta.played),
-            completions=int(delta.completed),
-            halves=int(delta.became_half),
-            ctas=int(delta.cta),
-            errors=int(delta.errored),
-            rewatch_views=int(delta.became_rewatch_view),
-            watched_seconds=len(delta.new_seconds),
-            rewatched_seconds=sum(n for _, n in delta.rewatched),
-            watched_sum=delta.watched_fraction,
-            watched_sq_sum=delta.watched_fraction_sq,
-            max_seconds=max_seconds,
-            **dict.fromkeys(VIEWER_COUNTERS, 0),
-        )
-        rows = [row] if any(row[name] for name in DAILY_COUNTERS) or max_seconds else []
-        if first_dims is not None and any(newly.values()):
-            if first_dims == dims and rows:
-                target = row
-            else:
-                target = dict(first_dims, **dict.fromkeys(row.keys() - first_dims.keys(), 0))
-                rows.append(target)
-            for name, on in newly.items():
-                target[f"viewers_{name}"] += on
-        for r in rows:
-            deltas.add_daily(tuple(driver_value(conn, r[c]) for c in DAILY_COLUMNS))
+    def _transaction(self, writes: Sequence[_Write]) -> list[IngestResult]:
+        with self._write_lock:
+            if not self._held or self._held[0].closed:
+                self._held[:] = [self.engine.connect()]
+            conn = self._held[0]
+            try:
+                with conn.begin():
+                    return _GroupWrite(self, raw_cursor(conn)).run(writes)
+            except Exception:
+                _close_held(self._held)  # a connection that failed is not reused
+                raise
 
-    @staticmethod
-    def _add_seconds(conn: Connection, deltas: CounterDeltas, dims: dict[str, Any], delta: ViewDelta) -> None:
-        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for second in delta.new_seconds:
-            counts[second][0] += 1
-        for second, times in delta.rewatched:
-            counts[second][1] += times
-        day = dims["day"] if conn.dialect.name == "postgresql" else dims["day"].isoformat()
-        key = (dims["story"], dims["variant"], dims["device"], dims["campaign"], day)
-        for s, (v, r) in counts.items():
-            deltas.add_seconds((*key, s, v, r))
 
-    @staticmethod
-    def _add_scenes(
-        deltas: CounterDeltas,
-        dims: dict[str, Any],
-        newly_present: tuple[SceneSpan, ...],
-        delta: ViewDelta,
-        scenes: tuple[SceneSpan, ...],
-    ) -> None:
-        for index, scene in enumerate(scenes):
-            present = scene in newly_present
-            entered, continued = delta.entered >> index & 1, delta.continued >> index & 1
-            if present or entered or continued:
-                deltas.add_scene(
-                    dict(
-                        dims,
-                        scene=scene.id,
-                        position=index,
-                        present=int(present),
-                        entered=entered,
-                        continued=continued,
-                        start_sum=scene.start if present else 0.0,
-                        end_sum=scene.end if present else 0.0,
-                    )
-                )
+class SQLiteWriterLock:
+    """One beacon writer at a time per SQLite file, across threads and processes."""
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = f"{database}.beacon.lock" if database and database != ":memory:" else None
+        self._file: Any = None
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        if self._path is not None:
+            try:
+                if self._file is None:
+                    self._file = open(self._path, "a")  # noqa: SIM115 - held for the store's life
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread_lock.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+
+def _close_held(held: list[Connection]) -> None:
+    while held:
+        held.pop().close()

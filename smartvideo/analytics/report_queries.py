@@ -1,4 +1,8 @@
-"""Report queries: a handful of GROUP BY queries over the counter tables (never over views)."""
+"""Report queries: a handful of GROUP BY queries over the counter tables and the links' index.
+
+Only a funnel filtered by date, variant or device reads the views (which links got how far in the
+views the filters keep).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, func, select
 
 from smartvideo.analytics.engagement import EngagementPoints
+from smartvideo.analytics.reach import REACH_STAGES
 from smartvideo.analytics.report_model import (
     FUNNEL_STAGES,
     TOTALS,
@@ -27,8 +32,10 @@ from smartvideo.analytics.report_model import (
     intro_retention,
 )
 from smartvideo.analytics.tables import (
+    clicks_table,
     daily_table,
-    events_table,
+    reach_table,
+    scene_lists_table,
     scenes_table,
     seconds_table,
     viewers_table,
@@ -100,30 +107,92 @@ def _counter_groups(conn: Connection, story: str, filters: Filters) -> dict[tupl
     return groups
 
 
-def _links_made(conn: Connection, story: str, filters: Filters) -> tuple[int | None, dict[str, int] | None]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _LinkCount:
+    channel: str
+    variant: str | None
+    links: int
+    delivered: int
+
+
+def _link_counts(conn: Connection, story: str, filters: Filters) -> list[_LinkCount]:
+    """The story's links per channel and variant, made and delivered, in one pass over the
+    links' index (ix_links_story_reach)."""
+    c = links_table.c
+    return [
+        _LinkCount(channel, variant, int(links), int(delivered))
+        for channel, variant, links, delivered in conn.execute(
+            select(c.channel, c.variant, func.count(), func.count(c.delivered_at))
+            .where(c.story == story, *_link_clauses(filters))
+            .group_by(c.channel, c.variant)
+        )
+    ]
+
+
+def _links_made(counts: list[_LinkCount], filters: Filters) -> tuple[int | None, dict[str, int] | None]:
     """Links made for the story (and per explicit variant); None where links cannot tell."""
     if filters.device is not None:
         return None, None  # a link is not made for a device
+    per_variant: dict[str, int] = {}
+    unknown = 0  # links whose variant is picked per customer at render time
+    for count in counts:
+        if count.variant is None:
+            unknown += count.links
+        else:
+            per_variant[count.variant] = per_variant.get(count.variant, 0) + count.links
+    if filters.variant is not None:
+        return (per_variant.get(filters.variant, 0) if not unknown else None), (per_variant if not unknown else None)
+    return sum(per_variant.values()) + unknown, (per_variant if not unknown else None)
+
+
+def _link_clauses(filters: Filters) -> list[Any]:
     c = links_table.c
-    clauses = [c.story == story]
+    clauses = []
     if filters.campaign is not None:
         clauses.append(c.campaign == filters.campaign if filters.campaign else c.campaign.is_(None))
     if filters.date_from:
         clauses.append(c.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
     if filters.date_to:
         clauses.append(c.created_at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
-    per_variant = {
-        row[0]: int(row[1]) for row in conn.execute(select(c.variant, func.count()).where(*clauses).group_by(c.variant))
+    return clauses
+
+
+def _link_reach(conn: Connection, story: str, filters: Filters,
+                counts: list[_LinkCount] | None = None) -> dict[str, LinkReach]:
+    """Per channel, how far its links got: links made and delivered from the links' index, the
+    stages from the reach counters (each link once per stage).
+
+    A filter on date, variant or device asks which links got how far in the views of those days,
+    variants or devices: that is answered from the views themselves (`_link_reach_from_views`)."""
+    if filters.date_from or filters.date_to or filters.variant is not None or filters.device is not None:
+        return _link_reach_from_views(conn, story, filters)
+    r = reach_table.c
+    stages = {
+        row[0]: [int(n) for n in row[1:]]
+        for row in conn.execute(
+            select(r.channel, *[func.sum(r[name]) for name in REACH_STAGES])
+            .where(_where(reach_table, story, filters))
+            .group_by(r.channel)
+        )
     }
-    unknown = per_variant.pop(None, 0)  # variant picked per customer at render time
-    if filters.variant is not None:
-        return (per_variant.get(filters.variant, 0) if not unknown else None), (per_variant if not unknown else None)
-    return sum(per_variant.values()) + unknown, (per_variant if not unknown else None)
+    made: dict[str, list[int]] = {}
+    for count in counts if counts is not None else _link_counts(conn, story, filters):
+        slot = made.setdefault(count.channel, [0, 0])
+        slot[0] += count.links
+        slot[1] += count.delivered
+    known = any(delivered for _, delivered in made.values())
+    return {
+        channel: LinkReach(links=links, delivered=delivered,  # type: ignore[arg-type]
+                           **dict(zip(REACH_STAGES, stages.get(channel, [0] * len(REACH_STAGES)), strict=True)),
+                           delivery_known=known)
+        for channel, (links, delivered) in sorted(made.items())
+    }
 
 
-def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, LinkReach]:
-    """Per channel, how far its links got: one GROUP BY over the story's views per link, joined to
-    the links (a link that was never opened counts as made, and delivered where recorded)."""
+def _link_reach_from_views(conn: Connection, story: str, filters: Filters) -> dict[str, LinkReach]:
+    """Per channel, how far its links got in the views the filters keep: one GROUP BY over the
+    story's views per link, joined to the links (a link never opened counts as made, and delivered
+    where recorded)."""
     v, c = views_table.c, links_table.c
 
     def flag(condition: Any) -> Any:
@@ -144,22 +213,15 @@ def _link_reach(conn: Connection, story: str, filters: Filters) -> dict[str, Lin
         .group_by(v.link_id)
         .subquery()
     )
-    clauses = [c.story == story]
-    if filters.campaign is not None:
-        clauses.append(c.campaign == filters.campaign if filters.campaign else c.campaign.is_(None))
+    clauses = [c.story == story, *_link_clauses(filters)]
     if filters.variant is not None or filters.device is not None:
         clauses.append(per_link.c.link_id.is_not(None))  # a link is made for neither: count those viewed
-    if filters.date_from:
-        clauses.append(c.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.UTC))
-    if filters.date_to:
-        clauses.append(c.created_at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
-    stages = ("opened", "played", "watched_25", "watched_50", "watched_75", "watched_100", "cta")
     rows = conn.execute(
         select(
             c.channel,
             func.count(),
             func.count(c.delivered_at),
-            *[func.coalesce(func.sum(per_link.c[name]), 0) for name in stages],
+            *[func.coalesce(func.sum(per_link.c[name]), 0) for name in REACH_STAGES],
         )
         .select_from(links_table.outerjoin(per_link, per_link.c.link_id == c.id))
         .where(*clauses)
@@ -179,35 +241,26 @@ def _clicks_and_intro(conn: Connection, story: str, filters: Filters) -> tuple[d
     """Per variant: CTA and chapter clicks per scene (a CTA in the scene showing at its time, a
     chapter jump in the scene it jumps to), and the second its first personal scene starts.
 
-    Reads the story's click events (few: one or two per view) through the views' index."""
-    v, e = views_table.c, events_table.c
+    From the counters: a variant's scene list (the greatest of its renders') and its clicks."""
+    lists, k = scene_lists_table.c, clicks_table.c
     clicks: dict[str, dict[str, dict[str, Any]]] = {}
     order: dict[str, list[str]] = {}
     personal_start: dict[str, float | None] = {}
-    scenes_of: dict[str, list[dict[str, Any]]] = {}
-    rows = conn.execute(
-        select(v.variant, v.scenes, e.type, e.t, e.second)
-        .join(events_table, e.view_id == v.view_id)
-        .where(_where(views_table, story, filters), e.type.in_(("cta", "chapter")))
-    ).all()
-    for variant_row in conn.execute(
-        select(v.variant, func.max(v.scenes)).where(_where(views_table, story, filters), v.scenes.is_not(None))
-        .group_by(v.variant)
+    for variant, scenes_json in conn.execute(
+        select(lists.variant, func.max(lists.scenes)).where(_where(scene_lists_table, story, filters))
+        .group_by(lists.variant)
     ).all():
-        scenes_of[variant_row[0]] = json.loads(variant_row[1])
-    for variant, scenes in scenes_of.items():
+        scenes = json.loads(scenes_json)
         order[variant] = [str(sc["id"]) for sc in scenes]
         clicks[variant] = {str(sc["id"]): {"scene": str(sc["id"]), "cta": 0, "chapter": 0} for sc in scenes}
         personal_start[variant] = next((float(sc["start"]) for sc in scenes if sc.get("personal")), None)
-    for variant, scenes_json, kind, t, scene_index in rows:
-        scenes = json.loads(scenes_json) if scenes_json else scenes_of.get(variant, [])
-        target = None
-        if kind == "chapter" and scene_index is not None and scene_index < len(scenes):
-            target = scenes[scene_index]
-        elif t is not None:
-            target = next((sc for sc in scenes if sc["start"] <= t < sc["end"]), scenes[-1] if scenes else None)
-        if target is not None and variant in clicks and str(target["id"]) in clicks[variant]:
-            clicks[variant][str(target["id"])][kind] += 1
+    for variant, scene, cta, chapter in conn.execute(
+        select(k.variant, k.scene, func.sum(k.cta), func.sum(k.chapter)).where(_where(clicks_table, story, filters))
+        .group_by(k.variant, k.scene)
+    ).all():
+        if variant in clicks and scene in clicks[variant]:
+            clicks[variant][scene]["cta"] += int(cta)
+            clicks[variant][scene]["chapter"] += int(chapter)
     return {name: [clicks[name][sid] for sid in order[name]] for name in clicks}, personal_start
 
 
@@ -280,13 +333,14 @@ def story_report(
     started = time.perf_counter()
     with engine.connect() as conn:
         groups = _counter_groups(conn, story, filters)
-        links, links_per_variant = _links_made(conn, story, filters)
+        counts = _link_counts(conn, story, filters)
+        links, links_per_variant = _links_made(counts, filters)
         totals: dict[str, float] = {}
         for group in groups.values():
             for name, value in group.totals.items():
                 totals[name] = totals.get(name, 0) + value
         engagement = _engagement(conn, story, filters, points, totals)
-        reach = _link_reach(conn, story, filters)
+        reach = _link_reach(conn, story, filters, counts)
         clicks, personal_start = _clicks_and_intro(conn, story, filters)
     query_ms = (time.perf_counter() - started) * 1000
     report = build_report(

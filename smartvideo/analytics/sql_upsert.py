@@ -1,14 +1,14 @@
 """Dialect-aware INSERT ... ON CONFLICT for SQLite and PostgreSQL (both speak the same clause).
 
-Statements are built once per dialect and reused with parameter dicts: building a SQLAlchemy
-statement costs more than running it on the hot beacon path.
+Statements are built once per dialect and reused: building a SQLAlchemy statement costs more than
+running it on the hot beacon path, which writes plain SQL through the driver's cursor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,14 +47,16 @@ def add_counters(
 
 
 @functools.cache
-def _plain_sql(
+def plain_sql(
     dialect: str,
     table: Table,
     columns: tuple[str, ...],
-    counters: tuple[str, ...],
+    counters: tuple[str, ...] = (),
     maxima: tuple[str, ...] = (),
     ignore_returning: str | None = None,
 ) -> str:
+    """A plain INSERT for the driver: ignoring conflicts (RETURNING a column: a row back means it was
+    new), or adding `counters` (and keeping the greatest of `maxima`) to the row with the same key."""
     mark = "%s" if dialect == "postgresql" else "?"
     marks = ", ".join([mark] * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
@@ -69,50 +71,44 @@ def _plain_sql(
     return sql
 
 
-def driver_executemany(
-    conn: Connection,
-    table: Table,
-    columns: tuple[str, ...],
-    rows: list[tuple[Any, ...]],
-    counters: tuple[str, ...] = (),
-    maxima: tuple[str, ...] = (),
-) -> None:
-    """A plain multi-row INSERT (adding counters on conflict) straight to the driver.
-
-    For the hot statements of every beacon: SQLAlchemy's per-statement and per-row processing
-    costs more than SQLite's insert. Rows hold driver-ready values (see `driver_value`).
-    """
-    if rows:
-        sql = _plain_sql(conn.dialect.name, table, columns, counters, maxima)
-        conn.exec_driver_sql(sql, rows if len(rows) > 1 else rows[0])
-
-
-def driver_insert_new(
-    conn: Connection, table: Table, columns: tuple[str, ...], row: tuple[Any, ...], returning: str
-) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING straight to the driver; True when the row was new."""
-    sql = _plain_sql(conn.dialect.name, table, columns, (), (), returning)
-    return conn.exec_driver_sql(sql, row).first() is not None
-
-
 @functools.cache
-def _update_sql(dialect: str, table: Table, columns: tuple[str, ...], key: str) -> str:
+def update_sql(dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    """UPDATE one row by its key; parameters are the columns' values, then the keys'."""
     mark = "%s" if dialect == "postgresql" else "?"
     sets = ", ".join(f"{c} = {mark}" for c in columns)
-    return f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}"
+    where = " AND ".join(f"{k} = {mark}" for k in keys)
+    return f"UPDATE {table.name} SET {sets} WHERE {where}"
 
 
-def driver_update(conn: Connection, table: Table, columns: tuple[str, ...], key: str, values: tuple[Any, ...]) -> None:
-    """UPDATE one row by its key straight to the driver; `values` are the columns' then the key's."""
-    conn.exec_driver_sql(_update_sql(conn.dialect.name, table, columns, key), values)
+def marks(dialect: str, n: int) -> str:
+    """n placeholders for an IN list."""
+    return ", ".join(["%s" if dialect == "postgresql" else "?"] * n)
 
 
-def driver_value(conn: Connection, value: Any) -> Any:
+class RawCursor(Protocol):
+    """The DB-API cursor the hot beacon path writes with (sqlite3 and psycopg both are one)."""
+
+    def execute(self, sql: str, params: Any = ..., /) -> Any: ...
+    def executemany(self, sql: str, rows: Any, /) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+def raw_cursor(conn: Connection) -> RawCursor:
+    """The driver's own cursor on conn's connection, inside conn's transaction.
+
+    The beacon path runs its statements here: SQLAlchemy's per-statement work costs more than
+    SQLite's insert. Values must be driver-ready (see `driver_value`).
+    """
+    return conn.connection.cursor()  # type: ignore[return-value]
+
+
+def driver_value(dialect: str, value: Any) -> Any:
     """Dates and times as SQLAlchemy stores them in SQLite (ISO text); unchanged for PostgreSQL."""
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return value
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

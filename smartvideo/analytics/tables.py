@@ -1,7 +1,9 @@
 """The analytics tables: raw beacon batches and events, per-view state, and counters kept as we ingest.
 
 Reports read only the counters (`analytics_daily`, `analytics_seconds`, `analytics_scenes`,
-`analytics_viewers`), which are small whatever the number of views, so a report never loops over views.
+`analytics_viewers`, `analytics_scene_lists`, `analytics_clicks`, `analytics_reach`), which are small
+whatever the number of views, so a report never loops over views (but for a funnel filtered by date,
+variant or device: see report_queries).
 Dimensions: story, variant, device, campaign ('' when none) and the UTC day the view opened.
 """
 
@@ -23,6 +25,7 @@ from sqlalchemy import (
     false,
 )
 
+from smartvideo.links import links_table
 from smartvideo.storage.database import metadata
 
 
@@ -161,6 +164,7 @@ viewers_table = Table(
     Column("half", SmallInteger, nullable=False, server_default="0"),
     Column("completed", SmallInteger, nullable=False, server_default="0"),
     Column("cta", SmallInteger, nullable=False, server_default="0"),
+    Column("reached", Integer, nullable=False, server_default="0"),  # funnel stages, bit i = REACH_STAGES[i]
 )
 Index("ix_analytics_viewers_story_day", viewers_table.c.story, viewers_table.c.first_day)
 # the engagement top list walks this index one flag combination at a time, best score first
@@ -173,3 +177,43 @@ Index(
     viewers_table.c.opened,
     viewers_table.c.customer_id,
 )
+
+# ---- counters that spare reports a pass over the views --------------------------------------------
+
+# the scene list of the views' renders per dimension cell (the greatest, as MAX(scenes) over the views)
+scene_lists_table = Table(
+    "analytics_scene_lists",
+    metadata,
+    *_dims(),
+    Column("scenes", String(4000), nullable=False),
+)
+
+# CTA clicks in the scene showing at their time, chapter jumps to the scene they jump to
+clicks_table = Table(
+    "analytics_clicks",
+    metadata,
+    *_dims(),
+    Column("scene", String(100), primary_key=True),
+    Column("cta", Integer, nullable=False, server_default="0"),
+    Column("chapter", Integer, nullable=False, server_default="0"),
+)
+
+# links (customers) reaching each funnel stage, each counted once per stage, under the dimensions of
+# the view where the link reached it first (`analytics_viewers.reached` holds the link's stages)
+reach_table = Table(
+    "analytics_reach",
+    metadata,
+    *_dims(),
+    Column("channel", String(20), primary_key=True),
+    Column("opened", Integer, nullable=False, server_default="0"),
+    Column("played", Integer, nullable=False, server_default="0"),
+    Column("watched_25", Integer, nullable=False, server_default="0"),
+    Column("watched_50", Integer, nullable=False, server_default="0"),
+    Column("watched_75", Integer, nullable=False, server_default="0"),
+    Column("watched_100", Integer, nullable=False, server_default="0"),
+    Column("cta", Integer, nullable=False, server_default="0"),
+)
+
+# the report counts a story's links per channel and variant from this index alone
+Index("ix_links_story_reach", links_table.c.story, links_table.c.channel, links_table.c.variant,
+      links_table.c.campaign, links_table.c.created_at, links_table.c.delivered_at)

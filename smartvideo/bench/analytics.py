@@ -7,7 +7,6 @@ Each function returns figure dicts like {"name": "beacon_events_per_s", "value":
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import json
 import os
 import random
@@ -100,12 +99,19 @@ def _view_batches(link: Any, device: str, view: str, batch_events: int, rng: ran
 
 
 SERVER = """
-import sys
+import socket, sys
+from pathlib import Path
+# Every server process listens on the same port (SO_REUSEPORT): the kernel spreads connections.
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+sock.bind(("127.0.0.1", int(sys.argv[3])))
+sock.listen(1024)
 from waitress import serve
 from smartvideo.web.app_factory import create_app
 app = create_app({"data_dir": sys.argv[1], "secret_key": sys.argv[2], "analyst_key": "bench",
                   "broker_url": "", "redis_url": "", "database_url": sys.argv[4]})
-serve(app, host="127.0.0.1", port=int(sys.argv[3]), threads=8, ident="bench", _quiet=True)
+Path(sys.argv[5]).touch()
+serve(app, sockets=[sock], threads=8, ident="bench", _quiet=True)
 """
 
 
@@ -125,25 +131,65 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _wait_port(port: int, timeout: float = 30.0) -> None:
+def _wait_ready(marks: list[Path], servers: list[subprocess.Popen], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the bench server did not start")
+    while not all(mark.exists() for mark in marks):
+        if time.monotonic() > deadline or any(server.poll() is not None for server in servers):
+            raise RuntimeError("the bench server did not start")
+        time.sleep(0.1)
+
+
+def _post_request(port: int, path: str, body: bytes) -> bytes:
+    """A whole HTTP/1.1 POST, encoded before the clock starts."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+class _KeepAliveClient:
+    """The load generator's HTTP/1.1 client: one keep-alive connection, whole requests sent as
+    they are, answers read by Content-Length. http.client's header parsing cost more CPU than the
+    server's handling of a beacon, on the same two cores."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def post(self, request: bytes) -> tuple[int, bytes]:
+        self.sock.sendall(request)
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        head = self.buffer[:end].decode("latin-1")
+        status = int(head.split(" ", 2)[1])
+        length = next(int(line.split(":", 1)[1]) for line in head.split("\r\n")[1:]
+                      if line.lower().startswith("content-length:"))
+        while len(self.buffer) < end + 4 + length:
+            self._fill()
+        body = self.buffer[end + 4 : end + 4 + length]
+        self.buffer = self.buffer[end + 4 + length :]
+        return status, body
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 def bench_beacon_ingest(
     events: int = 60_000,
     batch_events: int = 50,
-    clients: int = 4,
+    clients: int = 8,
     database_url: str = "",
     replay_share: float = 0.05,
+    processes: int = 2,
 ) -> list[dict[str, Any]]:
-    """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate process).
+    """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate processes:
+    one per core, as a 2-core host would run it; `processes=1` shows what one process carries).
 
     Counts events acknowledged as stored, checks the database holds exactly that many, and that
     replayed batches (sent twice on purpose) were all answered `duplicate` and changed nothing.
@@ -172,32 +218,37 @@ def bench_beacon_ingest(
             os.environ,
             PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
         )
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            # A file, not a pipe: the server logs a line per request at INFO, and a pipe nobody
-            # reads fills up and stalls it.
-            stderr=(Path(tmp) / "server.log").open("wb"),
-        )
+        servers = [
+            subprocess.Popen(
+                [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url,
+                 str(Path(tmp) / f"ready-{i}")],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                # A file, not a pipe: the server logs a line per request at INFO, and a pipe nobody
+                # reads fills up and stalls it.
+                stderr=(Path(tmp) / f"server-{i}.log").open("wb"),
+            )
+            for i in range(processes)
+        ]
         try:
-            _wait_port(port)
+            _wait_ready([Path(tmp) / f"ready-{i}" for i in range(processes)], servers)
             stored = [0] * clients
             duplicates_ok = [0] * clients
             replays = [0] * clients
             failures: list[str] = []
+            requests = [[_post_request(port, f"/v/{token}/beacon", body) for token, body in view]
+                        for view in views]
 
             def client(index: int) -> None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn = _KeepAliveClient(port)
                 local = random.Random(index)
-                for view in views[index::clients]:
-                    for token, body in view:
+                for view in requests[index::clients]:
+                    for request in view:
                         for attempt in (0, 1) if local.random() < replay_share else (0,):
-                            conn.request("POST", f"/v/{token}/beacon", body, {"Content-Type": "text/plain"})
-                            response = conn.getresponse()
-                            answer = json.loads(response.read())
-                            if response.status != 200:
-                                failures.append(f"{response.status} {answer}")
+                            status, body = conn.post(request)
+                            answer = json.loads(body)
+                            if status != 200:
+                                failures.append(f"{status} {answer}")
                                 continue
                             if attempt:
                                 replays[index] += 1
@@ -207,7 +258,7 @@ def bench_beacon_ingest(
                 conn.close()
 
             threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-            server_cpu_before = _process_cpu(server.pid)
+            server_cpu_before = sum(_process_cpu(server.pid) for server in servers)
             client_cpu_before = _own_cpu()
             started = time.perf_counter()
             for t in threads:
@@ -215,11 +266,13 @@ def bench_beacon_ingest(
             for t in threads:
                 t.join()
             seconds = time.perf_counter() - started
-            server_cpu = _process_cpu(server.pid) - server_cpu_before
+            server_cpu = sum(_process_cpu(server.pid) for server in servers) - server_cpu_before
             client_cpu = _own_cpu() - client_cpu_before
         finally:
-            server.terminate()
-            server.wait(10)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(10)
         with engine.connect() as conn:
             in_db = int(conn.execute(select(func.count()).select_from(events_table)).scalar_one())
         engine.dispose()
@@ -242,7 +295,8 @@ def bench_beacon_ingest(
                 replays_answered_duplicate=sum(duplicates_ok),
                 errors=len(failures),
                 database=url.split(":")[0],
-                server="waitress, 8 threads",
+                server=f"waitress, 8 threads, {processes} process{'es' if processes > 1 else ''}",
+                load_generator=f"{clients} keep-alive HTTP/1.1 connections, threads of the bench process",
                 # CPU-seconds, which a busy shared machine distorts far less than wall time
                 server_cpu_s=round(server_cpu, 3),
                 client_cpu_s=round(client_cpu, 3),
@@ -260,8 +314,10 @@ def bench_beacon_ingest(
 def seed_views(engine: Engine, n_views: int, days: int = 30, patterns: int = 400, seed: int = 5) -> float:
     """Record n_views synthetic views straight into the store (view rows, viewers, counters), folded by
     the same pure code as ingest (`fold_events`) from `patterns` distinct watch patterns. Returns s."""
+    from smartvideo.analytics.counter_backfill import backfill_counters
     from smartvideo.analytics.events import SimpleEvent, WatchEvent
-    from smartvideo.analytics.ingest import DAILY_COUNTERS, VIEWER_COUNTERS, parse_scenes
+    from smartvideo.analytics.ingest import parse_scenes
+    from smartvideo.analytics.report_model import DAILY_COUNTERS, VIEWER_COUNTERS
     from smartvideo.analytics.sql_upsert import add_counters
     from smartvideo.analytics.tables import (
         daily_table,
@@ -447,6 +503,7 @@ def seed_views(engine: Engine, n_views: int, days: int = 30, patterns: int = 400
             ],
             ["present", "entered", "continued", "start_sum", "end_sum"],
         )
+        backfill_counters(conn)  # scene lists, clicks and funnel reach, as the migration fills them
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -538,6 +595,11 @@ def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[d
     # the same path with small batches (a 4 s flush of steady playback): the per-request cost shows
     small = bench_beacon_ingest(events=12_000, batch_events=8)
     small[0]["name"], small[1]["name"] = "beacon_events_per_s_8_per_batch", "beacon_batches_per_s_8_per_batch"
+    # one web process: what a single process (one core, one interpreter lock) carries
+    single = bench_beacon_ingest(events=12_000, batch_events=8, processes=1)
+    single[0]["name"], single[1]["name"] = ("beacon_events_per_s_8_per_batch_one_process",
+                                            "beacon_batches_per_s_8_per_batch_one_process")
+    small += single
     postgres = os.environ.get("SMARTVIDEO_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     small += _on_postgres(postgres)
     for result in [*figures, *small, *bench_report_at_scale(runs=runs)]:

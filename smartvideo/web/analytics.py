@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
+import logging
 import time
+from collections.abc import Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     current_app,
+    g,
     jsonify,
     redirect,
     request,
     session,
     url_for,
 )
+from werkzeug.wsgi import get_input_stream
 
 from smartvideo.analytics.engagement import load_engagement
 from smartvideo.analytics.errors import AnalyticsError, BeaconTooLarge
@@ -34,75 +41,116 @@ from smartvideo.analytics.report_queries import story_report
 from smartvideo.analytics.typical_band import typical_band
 from smartvideo.analytics.viewer_report import customer_views, viewer_json, viewer_text, views_csv
 from smartvideo.errors import LinkError, LinkExpired
-from smartvideo.links import Link
 from smartvideo.render.devices import PROFILES
 from smartvideo.web.csrf import csrf_ok, csrf_token
+from smartvideo.web.request_log import log as request_log
+from smartvideo.web.request_log import loggable_path
+from smartvideo.web.security_headers import security_headers
 
 bp = Blueprint("analytics", __name__)
+log = logging.getLogger(__name__)
 
 _STORE_KEY = "smartvideo.analytics"
-_LINKS_KEY = "smartvideo.analytics.links"
-LINK_CACHE_SECONDS = 60.0  # a player sends a beacon every few seconds: look its link up once a minute
 
 
 def _services() -> Any:
     return current_app.extensions["smartvideo"]
 
 
-def beacon_store() -> BeaconStore:
+def beacon_store(app: Flask | None = None) -> BeaconStore:
     """One BeaconStore per app (it caches finished renders)."""
-    store = current_app.extensions.get(_STORE_KEY)
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    store = app.extensions.get(_STORE_KEY)
     if store is None:
-        store = current_app.extensions.setdefault(_STORE_KEY, BeaconStore(_services().engine))
+        store = app.extensions.setdefault(_STORE_KEY, BeaconStore(app.extensions["smartvideo"].engine))
     return store
 
 
-def _beacon_link(token: str) -> Link:
-    """The link of a beacon's token, cached briefly (links do not change; expiry is checked each time)."""
-    cache: dict[str, tuple[float, Link]] = current_app.extensions.setdefault(_LINKS_KEY, {})
-    now = time.monotonic()
-    hit = cache.get(token)
-    if hit is None or now - hit[0] > LINK_CACHE_SECONDS:
-        link = _services().links.resolve(token)
-        if len(cache) > 50_000:
-            cache.clear()
-        cache[token] = (now, link)
+def answer_beacon(app: Flask, token: str, body: bytes) -> tuple[int, dict[str, Any], str | None]:
+    """A beacon's answer: (status, JSON body, the link id once known). Errors are answers too."""
+    try:
+        link = app.extensions["smartvideo"].links.resolve(token)
+    except LinkExpired:
+        return 410, {"error": "link expired", "status": 410}, None
+    except LinkError:
+        return 404, {"error": "no such link", "status": 404}, None
+    try:
+        if len(body) > MAX_BODY_BYTES:
+            raise BeaconTooLarge(f"beacon larger than {MAX_BODY_BYTES} bytes")
+        batch = parse_beacon(body)
+        if batch.device not in PROFILES:
+            return 400, {"error": f"unknown device {batch.device!r}", "status": 400}, link.id
+        result = beacon_store(app).ingest(link, batch)
+    except AnalyticsError as exc:
+        return exc.status, {"error": str(exc), "status": exc.status}, link.id
+    return 200, {"stored": result.stored, "duplicate": result.duplicate}, link.id
+
+
+class BeaconPath:
+    """WSGI middleware: `POST /v/<token>/beacon` answered without Flask's request machinery.
+
+    The beacon is the one route called thousands of times a second: Flask's request context,
+    session, URL routing and response object cost more than storing the batch. This path answers
+    exactly what the route would (same checks, JSON, security headers, request log line); every
+    other request goes on to Flask.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Any]) -> None:
+        self.app, self.wsgi_app = app, wsgi_app
+        config = app.extensions["smartvideo"].config
+        self.headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+                        *security_headers(config.frame_ancestors).items()]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") != "POST" or not path.startswith("/v/") or not path.endswith("/beacon"):
+            return self.wsgi_app(environ, start_response)
+        token = path[3:-7]
+        if not token or "/" in token:
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        link_id = None
+        try:
+            length = environ.get("CONTENT_LENGTH")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                status, answer = 413, {"error": f"beacon larger than {MAX_BODY_BYTES} bytes", "status": 413}
+            else:
+                body = get_input_stream(environ).read(MAX_BODY_BYTES + 1)
+                status, answer, link_id = answer_beacon(self.app, token, body)
+        except Exception:  # noqa: BLE001 - logged; the player gets a JSON 500, never a traceback
+            log.exception("beacon failed")
+            status, answer = 500, {"error": "Something went wrong on our side", "status": 500}
+        payload = json.dumps(answer, separators=(",", ":")).encode() + b"\n"
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [*self.headers, ("Content-Length", str(len(payload)))])
+        if request_log.isEnabledFor(logging.INFO):
+            request_log.info("%s %s %d %.0f ms", "POST", loggable_path(path, link_id), status,
+                             (time.perf_counter() - started) * 1000)
+        return [payload]
+
+
+@bp.record_once
+def _install_beacon_path(state: Any) -> None:
+    state.app.wsgi_app = BeaconPath(state.app, state.app.wsgi_app)
+
+
+@bp.post("/v/<token>/beacon")
+def beacon(token: str):  # noqa: ANN201
+    """The same answer through Flask, for a request the middleware did not see (a mounted app)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        status, answer = 413, {"error": f"beacon larger than {MAX_BODY_BYTES} bytes", "status": 413}
     else:
-        link = hit[1]
-    if dt.datetime.now(dt.UTC) >= link.expires_at:
-        raise LinkExpired("link expired")
-    return link
+        status, answer, g.link_id = answer_beacon(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                                  token, request.stream.read(MAX_BODY_BYTES + 1))
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
     response = jsonify({"error": message, "status": status})
     response.headers["Cache-Control"] = "no-store"
     return response, status
-
-
-@bp.post("/v/<token>/beacon")
-def beacon(token: str):  # noqa: ANN201
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return _error(413, f"beacon larger than {MAX_BODY_BYTES} bytes")
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    try:
-        link = _beacon_link(token)
-    except LinkExpired:
-        return _error(410, "link expired")
-    except LinkError:
-        return _error(404, "no such link")
-    try:
-        if len(body) > MAX_BODY_BYTES:
-            raise BeaconTooLarge(f"beacon larger than {MAX_BODY_BYTES} bytes")
-        batch = parse_beacon(body)
-        if batch.device not in PROFILES:
-            return _error(400, f"unknown device {batch.device!r}")
-        result = beacon_store().ingest(link, batch)
-    except AnalyticsError as exc:
-        return _error(exc.status, str(exc))
-    response = jsonify({"stored": result.stored, "duplicate": result.duplicate})
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # ---- reports -------------------------------------------------------------------------------------

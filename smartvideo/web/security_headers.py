@@ -30,18 +30,24 @@ def content_security_policy(frame_ancestors: str) -> str:
     ])
 
 
-def install_security_headers(app: Flask, frame_ancestors: str) -> None:
-    policy = content_security_policy(frame_ancestors)
+def security_headers(frame_ancestors: str) -> dict[str, str]:
+    """The headers every response carries (for paths that answer without Flask, like the beacon)."""
+    headers = {"Content-Security-Policy": content_security_policy(frame_ancestors), "X-Content-Type-Options": "nosniff"}
     framing = frame_ancestors.strip()
+    # Older browsers know only X-Frame-Options; it cannot list other sites, so it is sent
+    # only for the two policies it can say.
+    if framing == "'self'":
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    elif framing in (NO_FRAMING, ""):
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+def install_security_headers(app: Flask, frame_ancestors: str) -> None:
+    headers = security_headers(frame_ancestors)
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Older browsers know only X-Frame-Options; it cannot list other sites, so it is sent
-        # only for the two policies it can say.
-        if framing == "'self'":
-            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        elif framing in (NO_FRAMING, ""):
-            response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         return response

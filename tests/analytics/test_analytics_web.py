@@ -227,3 +227,22 @@ def test_the_api_report_and_the_views_export_need_the_analyst_key(client, app_li
     assert len(rows) == 2 and rows[1].startswith("view-export-1,C-export,A,landscape,")
     one = client.get(f"/reports/{STORY}/customers/C-export.json", headers=KEY).json
     assert one["views"][0]["heatmap"][:4] == [1, 1, 1, 0]
+
+
+def test_the_beacon_carries_the_security_headers_and_logs_its_link_not_its_token(client, app_link, caplog) -> None:  # noqa: ANN001
+    import logging
+
+    link = app_link()
+    with caplog.at_level(logging.INFO, logger="smartvideo.requests"):
+        ok = beacon(client, link.token, "view-headers-1", 0, [{"type": "open"}])
+        bad = client.post(f"/v/{link.token}/beacon", data=b"not json", content_type="text/plain")
+    for response in (ok, bad):
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    lines = [r.getMessage() for r in caplog.records if r.name == "smartvideo.requests"]
+    assert lines[0].startswith(f"POST /v/[link {link.id}]/beacon 200 ") and lines[1].startswith(
+        f"POST /v/[link {link.id}]/beacon 400 ")
+    assert not any(link.token in line for line in lines)
+    assert client.get(f"/v/{link.token}/beacon").status_code == 405  # only POST is a beacon
