@@ -6,7 +6,9 @@ Each function returns figure dicts like {"name": "beacon_events_per_s", "value":
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import http.client
 import json
 import os
 import random
@@ -180,6 +182,60 @@ class _KeepAliveClient:
         self.sock.close()
 
 
+def _waitress_servers(tmp: Path, url: str, port: int, processes: int, env: dict[str, str]) -> list[subprocess.Popen]:
+    """`processes` waitress servers on one port (SO_REUSEPORT), 8 threads each."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(tmp / "data"), SECRET, str(port), url, str(tmp / f"ready-{i}")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            # A file, not a pipe: the server logs a line per request at INFO, and a pipe nobody
+            # reads fills up and stalls it.
+            stderr=(tmp / f"server-{i}.log").open("wb"),
+        )
+        for i in range(processes)
+    ]
+
+
+def _granian_servers(tmp: Path, url: str, port: int, processes: int, env: dict[str, str]) -> list[subprocess.Popen]:
+    """One granian server with `processes` workers, configured as a deployment is: by SMARTVIDEO_*."""
+    config = {"SMARTVIDEO_DATA_DIR": str(tmp / "data"), "SMARTVIDEO_SECRET_KEY": SECRET,
+              "SMARTVIDEO_ANALYST_KEY": "bench", "SMARTVIDEO_BROKER_URL": "", "SMARTVIDEO_REDIS_URL": "",
+              "SMARTVIDEO_DATABASE_URL": url}
+    return [subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", str(processes),
+         "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "smartvideo.web.app_factory:create_app"],
+        env={**env, **config}, stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"),
+        start_new_session=True,
+    )]
+
+
+def _wait_http(port: int, servers: list[subprocess.Popen], timeout: float = 60.0) -> None:
+    """Until every worker answers: a few health checks over fresh connections."""
+    deadline = time.monotonic() + timeout
+    answered = 0
+    while answered < 8:
+        if time.monotonic() > deadline or any(server.poll() is not None for server in servers):
+            raise RuntimeError("the bench server did not start")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            answered += conn.getresponse().status in (200, 503)
+            conn.close()
+        except OSError:
+            time.sleep(0.1)
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU-seconds of a process and its children (a granian server's workers)."""
+    children: list[str] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            children += (task / "children").read_text().split()
+    return _process_cpu(pid) + sum(_tree_cpu(int(child)) for child in children)
+
+
 def bench_beacon_ingest(
     events: int = 60_000,
     batch_events: int = 50,
@@ -187,9 +243,14 @@ def bench_beacon_ingest(
     database_url: str = "",
     replay_share: float = 0.05,
     processes: int = 2,
+    server: str = "waitress",
 ) -> list[dict[str, Any]]:
     """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate processes:
     one per core, as a 2-core host would run it; `processes=1` shows what one process carries).
+
+    `server="granian"` serves the same app with granian (Rust HTTP, the WSGI app on its blocking
+    threads), as the scaled deployment runs it: `granian --interface wsgi --factory
+    smartvideo.web.app_factory:create_app --workers 2`.
 
     Counts events acknowledged as stored, checks the database holds exactly that many, and that
     replayed batches (sent twice on purpose) were all answered `duplicate` and changed nothing.
@@ -218,20 +279,13 @@ def bench_beacon_ingest(
             os.environ,
             PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
         )
-        servers = [
-            subprocess.Popen(
-                [sys.executable, "-c", SERVER, str(Path(tmp) / "data"), SECRET, str(port), url,
-                 str(Path(tmp) / f"ready-{i}")],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                # A file, not a pipe: the server logs a line per request at INFO, and a pipe nobody
-                # reads fills up and stalls it.
-                stderr=(Path(tmp) / f"server-{i}.log").open("wb"),
-            )
-            for i in range(processes)
-        ]
+        servers = (_granian_servers if server == "granian" else _waitress_servers)(
+            Path(tmp), url, port, processes, env)
         try:
-            _wait_ready([Path(tmp) / f"ready-{i}" for i in range(processes)], servers)
+            if server == "granian":
+                _wait_http(port, servers)
+            else:
+                _wait_ready([Path(tmp) / f"ready-{i}" for i in range(processes)], servers)
             stored = [0] * clients
             duplicates_ok = [0] * clients
             replays = [0] * clients
@@ -258,7 +312,7 @@ def bench_beacon_ingest(
                 conn.close()
 
             threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-            server_cpu_before = sum(_process_cpu(server.pid) for server in servers)
+            server_cpu_before = sum(_tree_cpu(server.pid) for server in servers)
             client_cpu_before = _own_cpu()
             started = time.perf_counter()
             for t in threads:
@@ -266,13 +320,13 @@ def bench_beacon_ingest(
             for t in threads:
                 t.join()
             seconds = time.perf_counter() - started
-            server_cpu = sum(_process_cpu(server.pid) for server in servers) - server_cpu_before
+            server_cpu = sum(_tree_cpu(server.pid) for server in servers) - server_cpu_before
             client_cpu = _own_cpu() - client_cpu_before
         finally:
-            for server in servers:
-                server.terminate()
-            for server in servers:
-                server.wait(10)
+            for proc in servers:
+                proc.terminate()  # granian stops its workers on SIGTERM
+            for proc in servers:
+                proc.wait(10)
         with engine.connect() as conn:
             in_db = int(conn.execute(select(func.count()).select_from(events_table)).scalar_one())
         engine.dispose()
@@ -295,7 +349,7 @@ def bench_beacon_ingest(
                 replays_answered_duplicate=sum(duplicates_ok),
                 errors=len(failures),
                 database=url.split(":")[0],
-                server=f"waitress, 8 threads, {processes} process{'es' if processes > 1 else ''}",
+                server=f"{server}, 8 threads, {processes} process{'es' if processes > 1 else ''}",
                 load_generator=f"{clients} keep-alive HTTP/1.1 connections, threads of the bench process",
                 # CPU-seconds, which a busy shared machine distorts far less than wall time
                 server_cpu_s=round(server_cpu, 3),
@@ -563,7 +617,7 @@ def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url:
         ]
 
 
-def _on_postgres(base_url: str) -> list[dict[str, Any]]:
+def _on_postgres(base_url: str, server: str = "waitress") -> list[dict[str, Any]]:
     """The 8-event figure on PostgreSQL, in a schema of its own (dropped after); none without a server."""
     import uuid
 
@@ -577,10 +631,11 @@ def _on_postgres(base_url: str) -> list[dict[str, Any]]:
     except Exception:  # noqa: BLE001 - no PostgreSQL here: the figure is left out
         return []
     try:
-        figures = bench_beacon_ingest(events=12_000, batch_events=8,
+        figures = bench_beacon_ingest(events=12_000, batch_events=8, server=server,
                                       database_url=f"{base_url}?options=-csearch_path%3D{schema}")
-        figures[0]["name"] = "beacon_events_per_s_8_per_batch_pg"
-        figures[1]["name"] = "beacon_batches_per_s_8_per_batch_pg"
+        suffix = "_pg" if server == "waitress" else f"_pg_{server}"
+        figures[0]["name"] = f"beacon_events_per_s_8_per_batch{suffix}"
+        figures[1]["name"] = f"beacon_batches_per_s_8_per_batch{suffix}"
         return figures
     finally:
         with admin.begin() as conn:
@@ -600,8 +655,14 @@ def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[d
     single[0]["name"], single[1]["name"] = ("beacon_events_per_s_8_per_batch_one_process",
                                             "beacon_batches_per_s_8_per_batch_one_process")
     small += single
+    # the scaled deployment's web server: granian (Rust HTTP), two workers on the two cores
+    rust = bench_beacon_ingest(events=24_000, batch_events=8, server="granian")
+    rust[0]["name"], rust[1]["name"] = ("beacon_events_per_s_8_per_batch_granian",
+                                        "beacon_batches_per_s_8_per_batch_granian")
+    small += rust
     postgres = os.environ.get("SMARTVIDEO_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     small += _on_postgres(postgres)
+    small += _on_postgres(postgres, server="granian")
     for result in [*figures, *small, *bench_report_at_scale(runs=runs)]:
         print(json.dumps(result), flush=True)
         yield result
