@@ -188,11 +188,13 @@ class Renderer:
             encode_scene(scene, device, path, self.settings.preset, encoder=self.video_encoder)
             return path, False
 
-    def on_plate(self, scene: PlannedScene, device: DeviceProfile) -> PlannedScene:
-        """`scene` with its video background swapped for the plate at the device's size (made once)."""
+    def on_plate(self, scene: PlannedScene, device: DeviceProfile, raw: bool = True) -> PlannedScene:
+        """`scene` with its video background swapped for the plate at the device's size (made once),
+        by default its raw frames once the plate is used again (background_plates)."""
         if scene.background.kind != "video" or not scene.background.path:
             return scene
-        plate = plate_for(scene.background.path, scene.background.file_hash or "", device, self.settings.cache_dir)
+        plate = plate_for(scene.background.path, scene.background.file_hash or "", device, self.settings.cache_dir,
+                          raw=raw)
         return dataclasses.replace(scene, background=dataclasses.replace(scene.background, path=str(plate)))
 
     def encode_personal(self, scene: PlannedScene, device: DeviceProfile, path: Path) -> Path:

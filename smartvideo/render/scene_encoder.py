@@ -13,11 +13,8 @@ as one process would give (a piece starts where that process would have put a ke
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-import re
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +24,6 @@ from typing import Any
 import ffmpeg
 
 from smartvideo.atomic_files import atomic_output
-from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
 from smartvideo.render.animation import (
     LayerFrames,
@@ -36,6 +32,7 @@ from smartvideo.render.animation import (
     layer_frames,
     slide_distance,
 )
+from smartvideo.render.background_plates import plate_frames, raw_plate_format
 from smartvideo.render.drawing import draw_layer
 from smartvideo.render.plan import Background, DeviceProfile, PlannedLayer, PlannedScene
 from smartvideo.render.video_encoders import NVENC, X264
@@ -134,20 +131,26 @@ def background_stream(bg: Background, device: DeviceProfile, duration: float, wo
         return stream.filter("setpts", f"PTS+{start:.6f}/TB") if first_frame else stream
     if bg.kind == "video":
         assert bg.path
+        raw = raw_plate_format(bg.path, device)
+        options = raw.input_options() if raw else {}
         if not first_frame:
-            source = ffmpeg.input(bg.path, stream_loop=-1 if bg.loop else 0)
+            source = ffmpeg.input(bg.path, stream_loop=-1 if bg.loop else 0, **options)
             stream = _cover(source.video, device).filter("fps", fps)
         else:
             # Only a looping plate (already at the device's size and fps) is cut into pieces, so
             # frame n of the scene is frame n mod (plate frames) of the plate: play the plate's
             # rest from there, then loop it from its start (ffmpeg's own loop would go back to
-            # the seek point). Seek half a frame early: the accurate seek keeps exactly that frame.
+            # the seek point).
             assert frames is not None
-            length = plate_frames(bg.path, fps)
-            offset = (first_frame % length - 0.5) / fps
-            stream = ffmpeg.input(bg.path, ss=f"{max(0.0, offset):.6f}").video
+            length = raw.frames(bg.path) if raw else plate_frames(bg.path, fps)
+            if raw:  # raw frames: start exactly at the frame's first byte
+                stream = ffmpeg.input(bg.path, skip_initial_bytes=first_frame % length * raw.frame_bytes,
+                                      **options).video
+            else:  # seek half a frame early: the accurate seek keeps exactly that frame
+                offset = (first_frame % length - 0.5) / fps
+                stream = ffmpeg.input(bg.path, ss=f"{max(0.0, offset):.6f}").video
             if first_frame % length + len(frames) > length:  # the piece runs past the plate's end
-                stream = ffmpeg.concat(stream, ffmpeg.input(bg.path, stream_loop=-1).video, v=1, a=0)
+                stream = ffmpeg.concat(stream, ffmpeg.input(bg.path, stream_loop=-1, **options).video, v=1, a=0)
             stream = (_cover(stream, device).filter("setpts", f"PTS-STARTPTS+{start:.6f}/TB")
                       .filter("fps", fps))
         if not bg.loop:
@@ -158,18 +161,6 @@ def background_stream(bg: Background, device: DeviceProfile, duration: float, wo
     # Scale once, then repeat that one frame: the image is decoded and scaled a single time.
     return (_cover(ffmpeg.input(path).video, device)
             .filter("loop", loop=-1, size=1, start=0).filter("setpts", f"N/{fps}/TB+{start:.6f}/TB"))
-
-
-@functools.cache
-def plate_frames(path: str, fps: int) -> int:
-    """How many frames a plate (a clip at `fps`) has: ffmpeg's header duration, in frames."""
-    proc = subprocess.run([ffmpeg_binary(), "-hide_banner", "-i", path], capture_output=True, text=True,
-                          check=False)
-    found = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", proc.stderr)
-    if not found:
-        raise RenderError(f"cannot read the duration of {Path(path).name}")
-    hours, minutes, seconds = found.groups()
-    return max(1, round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * fps))
 
 
 def _enable(frames: LayerFrames, fps: int) -> str | None:
