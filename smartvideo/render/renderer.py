@@ -15,8 +15,8 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -150,12 +150,16 @@ class Renderer:
 
     # ---- the pipeline ---------------------------------------------------------------------------
 
-    def planner(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech]) -> StoryPlanner:
-        """A planner for the request; it speaks each voice line (cached) when its scene is timed."""
+    def planner(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech],
+                speaking: Mapping[tuple[str, str], Future[Speech]] | None = None) -> StoryPlanner:
+        """A planner for the request; it speaks each voice line (cached) when its scene is timed,
+        or waits for the line in `speaking` (filled in later: lines spoken ahead, see speak_ahead)."""
         record = self.record_for(request)
+        ahead = {} if speaking is None else speaking
 
         def voice_length(text: str, profile: str) -> float:
-            speech = self.voices.speak(text, profile)
+            future = ahead.get((text, profile))
+            speech = future.result() if future else self.voices.speak(text, profile)
             spoken[(text, profile)] = speech
             return speech.duration
 
@@ -164,10 +168,17 @@ class Renderer:
                             extra_context=self.click_context(request.story, record, request.click))
         return StoryPlanner(self.library, inputs, voice_length, _file_hash)
 
+    def speak_ahead(self, planner: StoryPlanner, pool: ThreadPoolExecutor) -> dict[tuple[str, str], Future[Speech]]:
+        """Every line of the video started at once, in scene order (cached ones come back at once)."""
+        return {line: pool.submit(self.voices.speak, *line) for line in planner.voice_lines()}
+
     def plan(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech] | None = None) -> RenderPlan:
         """The whole plan at once (previews, benchmarks)."""
-        planner = self.planner(request, {} if spoken is None else spoken)
-        return planner.plan(list(planner.scenes()))
+        speaking: dict[tuple[str, str], Future[Speech]] = {}
+        planner = self.planner(request, {} if spoken is None else spoken, speaking)
+        with ThreadPoolExecutor(max_workers=self.settings.parallel, thread_name_prefix="voice") as voices:
+            speaking.update(self.speak_ahead(planner, voices))
+            return planner.plan(list(planner.scenes()))
 
     def _segment(self, scene: PlannedScene, device: DeviceProfile) -> tuple[Path, bool]:
         """The cached segment for a scene, encoding it when missing. Returns (path, reused)."""
@@ -234,15 +245,16 @@ class Renderer:
         t0 = time.perf_counter()
         report("plan", 0.0)
         spoken: dict[tuple[str, str], Speech] = {}
-        planner = self.planner(request, spoken)  # every text resolved here: data errors come first
+        speaking: dict[tuple[str, str], Future[Speech]] = {}
+        planner = self.planner(request, spoken, speaking)  # every text resolved here: data errors come first
         device = planner.inputs.device
         facts = PlanFacts(planner.variant_name, device.name, planner.story_version)
         if plan_listener:
             plan_listener(facts)
         music = str(self.library.path(planner.story.music)) if planner.story.music else None
         total_scenes = len(planner.selected)
-        scenes: list[PlannedScene] = []
-        futures: list[Future[tuple[Path, bool]]] = []
+        scenes: list[PlannedScene | None] = [None] * total_scenes
+        futures: list[Future[tuple[Path, bool]] | None] = [None] * total_scenes
         handover: queue.Queue[int | None] = queue.Queue()
         delivered: list[tuple[Path, bool]] = []
         failure: list[BaseException] = []
@@ -251,10 +263,11 @@ class Renderer:
             # Hands scenes over in order as their segments finish, while planning goes on.
             try:
                 while (index := handover.get()) is not None:
-                    path, reused = futures[index].result()
+                    future, scene = futures[index], scenes[index]
+                    assert future is not None and scene is not None
+                    path, reused = future.result()
                     delivered.append((path, reused))
                     if scene_sink:
-                        scene = scenes[index]
                         slice_ = self._scene_audio(scene, spoken, music, planner.story.music_volume, request)
                         try:
                             scene_sink.scene_ready(scene, path, slice_)
@@ -265,17 +278,30 @@ class Renderer:
                 failure.append(exc)
 
         workers = max(1, min(self.settings.parallel, total_scenes))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        lines = planner.voice_lines()
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scene") as pool, \
+                ThreadPoolExecutor(max_workers=max(1, min(self.settings.parallel, len(lines))),
+                                   thread_name_prefix="voice") as voices:
+            # Every line is spoken at once, side by side, and each scene is timed and its encode
+            # started the moment its own line is ready, also before the scenes ahead of it (a
+            # scene's pixels do not depend on its start); scenes are handed over in order.
+            speaking.update(self.speak_ahead(planner, voices))
             courier = threading.Thread(target=deliver, name="scene-handover", daemon=True)
             courier.start()
             try:
-                for scene in planner.scenes():
-                    scenes.append(scene)
-                    futures.append(pool.submit(self._segment, scene, device))
-                    handover.put(scene.index)
+                clock, handed = 0.0, 0
+                for index in self._in_speaking_order(planner, speaking):
+                    timed = planner.scene(index, 0.0)  # its start is set below, in order
+                    scenes[index] = timed
+                    futures[index] = pool.submit(self._segment, timed, device)
+                    while handed < total_scenes and (ready := scenes[handed]) is not None:
+                        scenes[handed] = dataclasses.replace(ready, start=round(clock, 6))
+                        clock += ready.duration
+                        handover.put(handed)
+                        handed += 1
                     if failure:
                         break
-                plan = planner.plan(scenes)
+                plan = planner.plan([scene for scene in scenes if scene is not None])
                 if plan_listener and not failure:
                     plan_listener(dataclasses.replace(facts, duration=plan.duration,
                                                       scenes=tuple(plan.scene_bounds())))
@@ -308,6 +334,22 @@ class Renderer:
         reused = sum(was_reused for _, was_reused in delivered)
         return RenderResult(video=output, captions=captions, manifest=manifest, plan=plan, timings=timings,
                             segments_encoded=len(plan.scenes) - reused, segments_reused=reused)
+
+    @staticmethod
+    def _in_speaking_order(planner: StoryPlanner, speaking: Mapping[tuple[str, str], Future[Speech]]) -> Iterator[int]:
+        """Scene indexes as their lines are ready: scenes without a line (or with a cached one) first."""
+        waiting: dict[int, Future[Speech]] = {}
+        for index, (_, text) in enumerate(planner.selected):
+            future = speaking.get((text, planner.voice_profile)) if text else None
+            if future is None or future.done():
+                yield index
+            else:
+                waiting[index] = future
+        while waiting:
+            wait(set(waiting.values()), return_when=FIRST_COMPLETED)
+            for index in [i for i, future in waiting.items() if future.done()]:
+                del waiting[index]
+                yield index
 
     def _work_file(self, request: RenderRequest, suffix: str) -> Path:
         name = hashlib.sha256(f"{request.output.resolve()}{time.time_ns()}{suffix}".encode()).hexdigest()[:16]
