@@ -25,7 +25,15 @@ from smartvideo import RENDERER_VERSION
 from smartvideo.atomic_files import write_atomic
 from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
 from smartvideo.errors import DataSourceError
-from smartvideo.render.audio_track import MusicBed, PlacedVoice, build_audio_track, join_segments, master_voice_line
+from smartvideo.render.audio_track import (
+    MusicBed,
+    PlacedVoice,
+    build_audio_track,
+    join_segments,
+    mastered_path,
+    placed_voice_line,
+    voice_line_gain,
+)
 from smartvideo.render.background_plates import plate_for
 from smartvideo.render.captions import build_webvtt
 from smartvideo.render.devices import device_profile
@@ -169,8 +177,15 @@ class Renderer:
         return StoryPlanner(self.library, inputs, voice_length, _file_hash)
 
     def speak_ahead(self, planner: StoryPlanner, pool: ThreadPoolExecutor) -> dict[tuple[str, str], Future[Speech]]:
-        """Every line of the video started at once, in scene order (cached ones come back at once)."""
-        return {line: pool.submit(self.voices.speak, *line) for line in planner.voice_lines()}
+        """Every line of the video started at once, in scene order (cached ones come back at once);
+        a new line is measured for mastering as soon as it is spoken, while scenes encode."""
+        return {line: pool.submit(self._speak_and_measure, *line) for line in planner.voice_lines()}
+
+    def _speak_and_measure(self, text: str, profile: str) -> Speech:
+        speech = self.voices.speak(text, profile)
+        if not mastered_path(speech.path).exists():
+            voice_line_gain(speech.path)
+        return speech
 
     def plan(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech] | None = None) -> RenderPlan:
         """The whole plan at once (previews, benchmarks)."""
@@ -355,10 +370,14 @@ class Renderer:
         name = hashlib.sha256(f"{request.output.resolve()}{time.time_ns()}{suffix}".encode()).hexdigest()[:16]
         return self.settings.work_dir / "audio" / f"{name}{suffix}"
 
-    def _mastered(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech]) -> Path | None:
+    def _placed_voice(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech],
+                      start: float) -> PlacedVoice | None:
+        """The scene's line, mastered, at `start` in the mix; a personal scene's line is mastered
+        in the mix itself (audio_track.placed_voice_line)."""
         if scene.voice is None:
             return None
-        return master_voice_line(spoken[(scene.voice.text, scene.voice.profile)].path)
+        path = spoken[(scene.voice.text, scene.voice.profile)].path
+        return placed_voice_line(path, start + scene.voice.offset, keep=not scene.personal)
 
     def _scene_audio(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech], music: str | None,
                      volume: float, request: RenderRequest) -> Path:
@@ -367,8 +386,8 @@ class Renderer:
         A scene without personal data has the same slice for every customer: it is mixed once and
         kept in the cache, so the first scene of a click is on its way without an audio encode.
         """
-        line = self._mastered(scene, spoken)
-        voices = [PlacedVoice(str(line), scene.voice.offset)] if line and scene.voice else []
+        line = self._placed_voice(scene, spoken, 0.0)
+        voices = [line] if line else []
         bed = MusicBed(music, volume, start=scene.start, fade_in=scene.index == 0, fade_out=False) if music else None
         output = self._work_file(request, f".s{scene.index}.m4a")
         if scene.personal:
@@ -387,9 +406,8 @@ class Renderer:
     def _audio(self, plan: RenderPlan, spoken: dict[tuple[str, str], Speech], request: RenderRequest) -> Path:
         """The soundtrack of the whole video, mixed once (no joins in the audio)."""
         with ThreadPoolExecutor(max_workers=2) as pool:
-            mastered = list(pool.map(lambda s: self._mastered(s, spoken), plan.scenes))
-        voices = [PlacedVoice(str(line), s.start + s.voice.offset)
-                  for s, line in zip(plan.scenes, mastered, strict=True) if line and s.voice]
+            placed = list(pool.map(lambda s: self._placed_voice(s, spoken, s.start), plan.scenes))
+        voices = [line for line in placed if line]
         bed = MusicBed(plan.music, plan.music_volume) if plan.music else None
         return build_audio_track(voices, plan.duration, self._work_file(request, ".m4a"), bed,
                                  self.settings.cache_dir)

@@ -44,7 +44,7 @@ GOP_SECONDS = 2  # a keyframe every 2 s; pieces of a scene start on one
 # measured on a 2-core machine it encodes 720p about 2.5x faster than `veryfast` (files about
 # 1.5x larger, ~0.7 Mbit/s at 720p), without plain ultrafast's blockiness. Every segment must use
 # the same settings, because the joined MP4 keeps the first segment's SPS/PPS.
-X264_PARAMS = "cabac=1:deblock=1,0:8x8dct=1:partitions=i8x8,i4x4:scenecut=0:open_gop=0"
+X264_PARAMS = "cabac=1:deblock=1,0:8x8dct=1:partitions=none:scenecut=0:open_gop=0"
 
 
 def gop_frames(device: DeviceProfile) -> int:
