@@ -44,7 +44,11 @@ GOP_SECONDS = 2  # a keyframe every 2 s; pieces of a scene start on one
 # measured on a 2-core machine it encodes 720p about 2.5x faster than `veryfast` (files about
 # 1.5x larger, ~0.7 Mbit/s at 720p), without plain ultrafast's blockiness. Every segment must use
 # the same settings, because the joined MP4 keeps the first segment's SPS/PPS.
+# No intra partitions (i8x8, i4x4) are searched in P-frames: on these slow, soft backgrounds the
+# search took about a tenth of x264's time, and leaving it out makes files a little smaller, at
+# SSIM 0.998 against the encode with it (RENDERER_VERSION 2; `bench --only render` measures it).
 X264_PARAMS = "cabac=1:deblock=1,0:8x8dct=1:partitions=none:scenecut=0:open_gop=0"
+X264_PARAMS_V2 = "cabac=1:deblock=1,0:8x8dct=1:partitions=i8x8,i4x4:scenecut=0:open_gop=0"  # the quality reference
 
 
 def gop_frames(device: DeviceProfile) -> int:
@@ -52,7 +56,7 @@ def gop_frames(device: DeviceProfile) -> int:
 
 
 def encoder_options(device: DeviceProfile, preset: str = "ultrafast", threads: int | None = None,
-                    encoder: str = X264) -> dict[str, Any]:
+                    encoder: str = X264, x264_params: str = X264_PARAMS) -> dict[str, Any]:
     """H.264 High, yuv420p, constant frame rate, identical for every segment (stream-copy joins)."""
     common = {
         "vcodec": encoder,
@@ -77,7 +81,7 @@ def encoder_options(device: DeviceProfile, preset: str = "ultrafast", threads: i
         "preset": preset,
         "crf": device.crf,
         "level:v": "4.0",
-        "x264-params": X264_PARAMS,
+        "x264-params": x264_params,
         # x264's default (1.5 threads per core plus lookahead) oversubscribes the cores when
         # scenes encode side by side: one thread per core was 20% faster for two at once.
         "threads": threads or os.cpu_count() or 2,
@@ -242,7 +246,7 @@ def draw_layers(scene: PlannedScene, device: DeviceProfile, workdir: Path) -> li
 
 def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, output: str,
                 preset: str = "ultrafast", frames: range | None = None, threads: int | None = None,
-                drawn: list[DrawnLayer] | None = None, encoder: str = X264) -> Any:
+                drawn: list[DrawnLayer] | None = None, encoder: str = X264, x264_params: str = X264_PARAMS) -> Any:
     """The ffmpeg-python graph that renders `frames` of `scene` (default: all of it) to `output`.
 
     A piece starting later in the scene keeps scene time in the graph (layer fades, slides and
@@ -274,7 +278,7 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
         stream = stream.filter("setpts", "PTS-STARTPTS")
     stream = stream.filter("format", "yuv420p")
     return ffmpeg.output(stream, output, vframes=len(frames), f="mp4",
-                         **encoder_options(device, preset, threads, encoder))
+                         **encoder_options(device, preset, threads, encoder, x264_params))
 
 
 def scene_pieces(scene: PlannedScene, device: DeviceProfile, workers: int = 1) -> list[range]:
@@ -293,7 +297,7 @@ def scene_pieces(scene: PlannedScene, device: DeviceProfile, workers: int = 1) -
 
 
 def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, preset: str = "ultrafast",
-                 workers: int = 1, encoder: str = X264) -> Path:
+                 workers: int = 1, encoder: str = X264, x264_params: str = X264_PARAMS) -> Path:
     """Render one scene to `output` (written to a temporary name, then renamed).
 
     With `workers` > 1 (only for a background that can start anywhere: a colour, an image or a
@@ -304,14 +308,16 @@ def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, prese
     with tempfile.TemporaryDirectory(prefix="sv-scene-") as tmp, atomic_output(output) as partial:
         workdir = Path(tmp)
         if len(pieces) == 1:
-            graph = scene_graph(scene, device, workdir, str(partial), preset, encoder=encoder)
+            graph = scene_graph(scene, device, workdir, str(partial), preset, encoder=encoder,
+                                x264_params=x264_params)
             run_ffmpeg(graph.compile(cmd=ffmpeg_binary())[1:], f"scene '{scene.id}'")
             return output
         drawn = draw_layers(scene, device, workdir)  # once, read by every piece
         parts = [workdir / f"piece{n:02d}.mp4" for n in range(len(pieces))]
 
         def encode_piece(n: int) -> None:
-            graph = scene_graph(scene, device, workdir, str(parts[n]), preset, pieces[n], threads=1, drawn=drawn)
+            graph = scene_graph(scene, device, workdir, str(parts[n]), preset, pieces[n], threads=1, drawn=drawn,
+                                x264_params=x264_params)
             run_ffmpeg(graph.compile(cmd=ffmpeg_binary())[1:], f"scene '{scene.id}' (part {n + 1})")
 
         with ThreadPoolExecutor(max_workers=len(pieces)) as pool:
