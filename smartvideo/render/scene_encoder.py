@@ -316,8 +316,9 @@ def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, prese
         parts = [workdir / f"piece{n:02d}.mp4" for n in range(len(pieces))]
 
         def encode_piece(n: int) -> None:
+            # One thread for the filter graph too: the pieces already keep every core busy.
             graph = scene_graph(scene, device, workdir, str(parts[n]), preset, pieces[n], threads=1, drawn=drawn,
-                                x264_params=x264_params)
+                                x264_params=x264_params).global_args("-filter_complex_threads", "1")
             run_ffmpeg(graph.compile(cmd=ffmpeg_binary())[1:], f"scene '{scene.id}' (part {n + 1})")
 
         with ThreadPoolExecutor(max_workers=len(pieces)) as pool:
