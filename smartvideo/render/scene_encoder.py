@@ -1,6 +1,6 @@
 """Encode one planned scene to a video segment: one filter graph, run as one or more ffmpeg processes.
 
-Pillow draws each layer once to a PNG; the graph overlays those images (each decoded once, not
+Pillow draws each layer once to raw RGBA; the graph overlays those images (each read once, not
 per frame) on the background, with fades and slides as overlay expressions. Every segment has
 the same codec settings, so segments join later by stream copy.
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+from PIL import Image
 
 from smartvideo.atomic_files import atomic_output
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
@@ -204,13 +205,12 @@ def _position(layer: PlannedLayer, frames: LayerFrames, x: int, y: int, device: 
     return f"{x}+{distance}*{ease}", str(y)
 
 
-def _count_up_frames(layer: PlannedLayer, device: DeviceProfile, workdir: Path, tag: str) -> tuple[str, int, int]:
-    """Draw the count-up as a short PNG sequence ending on the final value."""
-    position = (0, 0)
-    for i, value in enumerate(count_up_values(layer, device)):
-        image, position = draw_layer(layer, number_value=value)
-        image.save(workdir / f"{tag}_{i:04d}.png", compress_level=1)
-    return str(workdir / f"{tag}_%04d.png"), position[0], position[1]
+def _write_rgba(images: list[Image.Image], path: Path) -> tuple[int, int]:
+    """The images (one size) as raw RGBA frames back to back; returns their size."""
+    with open(path, "wb") as out:
+        for image in images:
+            out.write((image if image.mode == "RGBA" else image.convert("RGBA")).tobytes())
+    return images[0].size
 
 
 def scene_frames(scene: PlannedScene, device: DeviceProfile) -> int:
@@ -219,28 +219,38 @@ def scene_frames(scene: PlannedScene, device: DeviceProfile) -> int:
 
 @dataclass(frozen=True, slots=True)
 class DrawnLayer:
-    """A layer drawn to disk: one PNG, or a PNG sequence (count-up) given as an ffmpeg pattern."""
+    """A layer drawn to disk as raw RGBA: one image, or a count-up's images back to back.
+
+    Raw, not PNG: nothing to compress here or to decode again in every piece of the scene, and the
+    same pixels reach the filter graph."""
 
     layer: PlannedLayer
     path: str
     x: int
     y: int
+    width: int
+    height: int
     sequence: bool = False
+
+    def input(self, framerate: int | None = None) -> Any:
+        options: dict[str, Any] = {"f": "rawvideo", "pix_fmt": "rgba", "s": f"{self.width}x{self.height}"}
+        return ffmpeg.input(self.path, **options, **({"framerate": framerate} if framerate else {}))
 
 
 def draw_layers(scene: PlannedScene, device: DeviceProfile, workdir: Path) -> list[DrawnLayer]:
-    """Every layer of `scene` drawn once by Pillow into `workdir`."""
+    """Every layer of `scene` drawn once by Pillow into `workdir`; a count-up as its images, the last
+    showing the final value."""
     drawn = []
     for n, layer in enumerate(scene.layers):
-        tag = f"s{scene.index:02d}_l{n:02d}"
+        path = workdir / f"s{scene.index:02d}_l{n:02d}.rgba"
         if layer.animation == "count_up" and layer.number is not None:
-            pattern, x, y = _count_up_frames(layer, device, workdir, tag)
-            drawn.append(DrawnLayer(layer, pattern, x, y, sequence=True))
+            images = [draw_layer(layer, number_value=value) for value in count_up_values(layer, device)]
+            size = _write_rgba([image for image, _ in images], path)
+            (x, y) = images[-1][1]
+            drawn.append(DrawnLayer(layer, str(path), x, y, *size, sequence=True))
             continue
         image, (x, y) = draw_layer(layer)
-        path = workdir / f"{tag}.png"
-        image.save(path, compress_level=1)
-        drawn.append(DrawnLayer(layer, str(path), x, y))
+        drawn.append(DrawnLayer(layer, str(path), x, y, *_write_rgba([image], path)))
     return drawn
 
 
@@ -258,12 +268,12 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
         layer = item.layer
         timing = layer_frames(layer, device.fps)
         if item.sequence:
-            overlay = ffmpeg.input(item.path, framerate=count_up_rate(device)).filter(
+            overlay = item.input(framerate=count_up_rate(device)).filter(
                 "setpts", f"PTS+{timing.first}/({device.fps}*TB)")
             stream = ffmpeg.overlay(stream, overlay, x=item.x, y=item.y, eof_action="repeat",
                                     **({"enable": e} if (e := _enable(timing, device.fps)) else {}))
             continue
-        overlay = ffmpeg.input(item.path)
+        overlay = item.input()
         if layer.animation != "none":
             overlay = _animated(overlay, timing, device.fps)
         px, py = _position(layer, timing, item.x, item.y, device)
