@@ -3,4 +3,6 @@
 __version__ = "0.1.0"
 # Bump when a change to the renderer changes the pixels or samples it produces: it is part of
 # every segment cache key, so old cached segments are never reused by a renderer that differs.
-RENDERER_VERSION = "2"  # 2: layer times snapped to whole frames; fades end fully opaque
+# 2: layer times snapped to whole frames; fades end fully opaque. 3: x264 searches no intra
+# partitions in P-frames (scene_encoder.X264_PARAMS).
+RENDERER_VERSION = "3"

@@ -9,7 +9,7 @@ import av
 import pytest
 
 from smartvideo.bench.similarity import compare_videos
-from smartvideo.render.background_plates import plate_for
+from smartvideo.render.background_plates import RAW_SUFFIX, plate_for, plate_frames
 from smartvideo.render.devices import device_profile
 from smartvideo.render.plan import Background, PlannedScene
 from smartvideo.render.renderer import Renderer, RenderRequest
@@ -68,3 +68,21 @@ def test_pieces_match_one_process_frame_for_frame(tmp_path):
     assert _keyframes(pieces) == _keyframes(whole) == list(range(0, 250, gop_frames(LITE)))
     similarity = compare_videos(pieces, whole)
     assert similarity.ssim > 0.99 and similarity.psnr_db > 40  # one frame off would score far lower
+
+
+@pytest.mark.slow
+def test_a_reused_plate_is_read_as_raw_frames_and_gives_the_same_bytes(tmp_path):
+    cache = tmp_path / "cache"
+    source = str(MINI / "assets" / "backgrounds" / "navy_waves.mp4")
+    first = plate_for(source, "navy", LITE, cache, raw=True)
+    assert first.suffix == ".mp4" and not first.with_suffix(RAW_SUFFIX).exists()  # used once: no raw frames
+    raw = plate_for(source, "navy", LITE, cache, raw=True)
+    assert raw == first.with_suffix(RAW_SUFFIX)
+    assert raw.stat().st_size == plate_frames(str(first), LITE.fps) * LITE.width * LITE.height * 3 // 2
+
+    def on(plate: Path) -> PlannedScene:  # 10 s on an 8 s plate: the second piece starts mid-plate and wraps
+        return _scene(10.0, Background(kind="video", path=str(plate), loop=True))
+
+    decoded = encode_scene(on(first), LITE, tmp_path / "decoded.mp4", workers=2)
+    read = encode_scene(on(raw), LITE, tmp_path / "raw.mp4", workers=2)
+    assert read.read_bytes() == decoded.read_bytes()

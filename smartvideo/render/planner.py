@@ -360,29 +360,42 @@ class StoryPlanner:
 
     def scenes(self) -> Iterator[PlannedScene]:
         """Each scene, timed (its voice spoken, its length in whole frames), in order."""
-        fps = self.inputs.device.fps
         clock = 0.0
-        for index, (scene, text) in enumerate(self.selected):
-            voice = None
-            duration = scene.duration or 0.0
-            if text:
-                spoken = self.voice_length(text, self.voice_profile)
-                duration = max(duration, scene.voice_offset + spoken + scene.padding, scene.min_duration)
-                voice = VoiceLine(text=text, profile=self.voice_profile, offset=scene.voice_offset, duration=spoken)
-            duration = _frames(max(duration, 0.5), fps)
-            layers = tuple(
-                _plan_layer(layer, self.context, self.theme, self.story, self.lib, self.inputs.device, duration,
-                            self.asset_hash)
-                for layer in scene.layers if _is_shown(layer.when, self.context, layer.where)
-            )
-            personal = any(_layer_uses_data(layer) for layer in scene.layers) or bool(
-                scene.voice and uses_data(scene.voice))
-            yield PlannedScene(
-                id=scene.id, index=index, start=round(clock, 6), duration=duration,
-                background=_background(scene.background, self.lib, self.asset_hash), layers=layers, voice=voice,
-                personal=personal, title=scene.title,
-            )
-            clock += duration
+        for index in range(len(self.selected)):
+            scene = self.scene(index, clock)
+            yield scene
+            clock += scene.duration
+
+    def voice_lines(self) -> list[tuple[str, str]]:
+        """(text, voice profile) of every line this video speaks, in scene order, each once."""
+        return list(dict.fromkeys((text, self.voice_profile) for _, text in self.selected if text))
+
+    def scene(self, index: int, start: float) -> PlannedScene:
+        """Scene `index` timed (its voice spoken, its length in whole frames), starting at `start`.
+
+        A scene's pixels depend on its own line only, so a renderer may time (and encode) it before
+        the scenes ahead of it, and set `start` once those are timed."""
+        fps = self.inputs.device.fps
+        scene, text = self.selected[index]
+        voice = None
+        duration = scene.duration or 0.0
+        if text:
+            spoken = self.voice_length(text, self.voice_profile)
+            duration = max(duration, scene.voice_offset + spoken + scene.padding, scene.min_duration)
+            voice = VoiceLine(text=text, profile=self.voice_profile, offset=scene.voice_offset, duration=spoken)
+        duration = _frames(max(duration, 0.5), fps)
+        layers = tuple(
+            _plan_layer(layer, self.context, self.theme, self.story, self.lib, self.inputs.device, duration,
+                        self.asset_hash)
+            for layer in scene.layers if _is_shown(layer.when, self.context, layer.where)
+        )
+        personal = any(_layer_uses_data(layer) for layer in scene.layers) or bool(
+            scene.voice and uses_data(scene.voice))
+        return PlannedScene(
+            id=scene.id, index=index, start=round(start, 6), duration=duration,
+            background=_background(scene.background, self.lib, self.asset_hash), layers=layers, voice=voice,
+            personal=personal, title=scene.title,
+        )
 
     @property
     def variant_name(self) -> str:

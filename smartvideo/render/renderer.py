@@ -15,8 +15,8 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +25,15 @@ from smartvideo import RENDERER_VERSION
 from smartvideo.atomic_files import write_atomic
 from smartvideo.data_sources import FileCustomerSource, nearest_store, parse_location, read_records
 from smartvideo.errors import DataSourceError
-from smartvideo.render.audio_track import MusicBed, PlacedVoice, build_audio_track, join_segments, master_voice_line
+from smartvideo.render.audio_track import (
+    MusicBed,
+    PlacedVoice,
+    build_audio_track,
+    join_segments,
+    mastered_path,
+    placed_voice_line,
+    voice_line_gain,
+)
 from smartvideo.render.background_plates import plate_for
 from smartvideo.render.captions import build_webvtt
 from smartvideo.render.devices import device_profile
@@ -150,12 +158,16 @@ class Renderer:
 
     # ---- the pipeline ---------------------------------------------------------------------------
 
-    def planner(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech]) -> StoryPlanner:
-        """A planner for the request; it speaks each voice line (cached) when its scene is timed."""
+    def planner(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech],
+                speaking: Mapping[tuple[str, str], Future[Speech]] | None = None) -> StoryPlanner:
+        """A planner for the request; it speaks each voice line (cached) when its scene is timed,
+        or waits for the line in `speaking` (filled in later: lines spoken ahead, see speak_ahead)."""
         record = self.record_for(request)
+        ahead = {} if speaking is None else speaking
 
         def voice_length(text: str, profile: str) -> float:
-            speech = self.voices.speak(text, profile)
+            future = ahead.get((text, profile))
+            speech = future.result() if future else self.voices.speak(text, profile)
             spoken[(text, profile)] = speech
             return speech.duration
 
@@ -164,10 +176,24 @@ class Renderer:
                             extra_context=self.click_context(request.story, record, request.click))
         return StoryPlanner(self.library, inputs, voice_length, _file_hash)
 
+    def speak_ahead(self, planner: StoryPlanner, pool: ThreadPoolExecutor) -> dict[tuple[str, str], Future[Speech]]:
+        """Every line of the video started at once, in scene order (cached ones come back at once);
+        a new line is measured for mastering as soon as it is spoken, while scenes encode."""
+        return {line: pool.submit(self._speak_and_measure, *line) for line in planner.voice_lines()}
+
+    def _speak_and_measure(self, text: str, profile: str) -> Speech:
+        speech = self.voices.speak(text, profile)
+        if not mastered_path(speech.path).exists():
+            voice_line_gain(speech.path)
+        return speech
+
     def plan(self, request: RenderRequest, spoken: dict[tuple[str, str], Speech] | None = None) -> RenderPlan:
         """The whole plan at once (previews, benchmarks)."""
-        planner = self.planner(request, {} if spoken is None else spoken)
-        return planner.plan(list(planner.scenes()))
+        speaking: dict[tuple[str, str], Future[Speech]] = {}
+        planner = self.planner(request, {} if spoken is None else spoken, speaking)
+        with ThreadPoolExecutor(max_workers=self.settings.parallel, thread_name_prefix="voice") as voices:
+            speaking.update(self.speak_ahead(planner, voices))
+            return planner.plan(list(planner.scenes()))
 
     def _segment(self, scene: PlannedScene, device: DeviceProfile) -> tuple[Path, bool]:
         """The cached segment for a scene, encoding it when missing. Returns (path, reused)."""
@@ -188,11 +214,13 @@ class Renderer:
             encode_scene(scene, device, path, self.settings.preset, encoder=self.video_encoder)
             return path, False
 
-    def on_plate(self, scene: PlannedScene, device: DeviceProfile) -> PlannedScene:
-        """`scene` with its video background swapped for the plate at the device's size (made once)."""
+    def on_plate(self, scene: PlannedScene, device: DeviceProfile, raw: bool = True) -> PlannedScene:
+        """`scene` with its video background swapped for the plate at the device's size (made once),
+        by default its raw frames once the plate is used again (background_plates)."""
         if scene.background.kind != "video" or not scene.background.path:
             return scene
-        plate = plate_for(scene.background.path, scene.background.file_hash or "", device, self.settings.cache_dir)
+        plate = plate_for(scene.background.path, scene.background.file_hash or "", device, self.settings.cache_dir,
+                          raw=raw)
         return dataclasses.replace(scene, background=dataclasses.replace(scene.background, path=str(plate)))
 
     def encode_personal(self, scene: PlannedScene, device: DeviceProfile, path: Path) -> Path:
@@ -232,15 +260,16 @@ class Renderer:
         t0 = time.perf_counter()
         report("plan", 0.0)
         spoken: dict[tuple[str, str], Speech] = {}
-        planner = self.planner(request, spoken)  # every text resolved here: data errors come first
+        speaking: dict[tuple[str, str], Future[Speech]] = {}
+        planner = self.planner(request, spoken, speaking)  # every text resolved here: data errors come first
         device = planner.inputs.device
         facts = PlanFacts(planner.variant_name, device.name, planner.story_version)
         if plan_listener:
             plan_listener(facts)
         music = str(self.library.path(planner.story.music)) if planner.story.music else None
         total_scenes = len(planner.selected)
-        scenes: list[PlannedScene] = []
-        futures: list[Future[tuple[Path, bool]]] = []
+        scenes: list[PlannedScene | None] = [None] * total_scenes
+        futures: list[Future[tuple[Path, bool]] | None] = [None] * total_scenes
         handover: queue.Queue[int | None] = queue.Queue()
         delivered: list[tuple[Path, bool]] = []
         failure: list[BaseException] = []
@@ -249,10 +278,11 @@ class Renderer:
             # Hands scenes over in order as their segments finish, while planning goes on.
             try:
                 while (index := handover.get()) is not None:
-                    path, reused = futures[index].result()
+                    future, scene = futures[index], scenes[index]
+                    assert future is not None and scene is not None
+                    path, reused = future.result()
                     delivered.append((path, reused))
                     if scene_sink:
-                        scene = scenes[index]
                         slice_ = self._scene_audio(scene, spoken, music, planner.story.music_volume, request)
                         try:
                             scene_sink.scene_ready(scene, path, slice_)
@@ -263,17 +293,30 @@ class Renderer:
                 failure.append(exc)
 
         workers = max(1, min(self.settings.parallel, total_scenes))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        lines = planner.voice_lines()
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scene") as pool, \
+                ThreadPoolExecutor(max_workers=max(1, min(self.settings.parallel, len(lines))),
+                                   thread_name_prefix="voice") as voices:
+            # Every line is spoken at once, side by side, and each scene is timed and its encode
+            # started the moment its own line is ready, also before the scenes ahead of it (a
+            # scene's pixels do not depend on its start); scenes are handed over in order.
+            speaking.update(self.speak_ahead(planner, voices))
             courier = threading.Thread(target=deliver, name="scene-handover", daemon=True)
             courier.start()
             try:
-                for scene in planner.scenes():
-                    scenes.append(scene)
-                    futures.append(pool.submit(self._segment, scene, device))
-                    handover.put(scene.index)
+                clock, handed = 0.0, 0
+                for index in self._in_speaking_order(planner, speaking):
+                    timed = planner.scene(index, 0.0)  # its start is set below, in order
+                    scenes[index] = timed
+                    futures[index] = pool.submit(self._segment, timed, device)
+                    while handed < total_scenes and (ready := scenes[handed]) is not None:
+                        scenes[handed] = dataclasses.replace(ready, start=round(clock, 6))
+                        clock += ready.duration
+                        handover.put(handed)
+                        handed += 1
                     if failure:
                         break
-                plan = planner.plan(scenes)
+                plan = planner.plan([scene for scene in scenes if scene is not None])
                 if plan_listener and not failure:
                     plan_listener(dataclasses.replace(facts, duration=plan.duration,
                                                       scenes=tuple(plan.scene_bounds())))
@@ -307,14 +350,34 @@ class Renderer:
         return RenderResult(video=output, captions=captions, manifest=manifest, plan=plan, timings=timings,
                             segments_encoded=len(plan.scenes) - reused, segments_reused=reused)
 
+    @staticmethod
+    def _in_speaking_order(planner: StoryPlanner, speaking: Mapping[tuple[str, str], Future[Speech]]) -> Iterator[int]:
+        """Scene indexes as their lines are ready: scenes without a line (or with a cached one) first."""
+        waiting: dict[int, Future[Speech]] = {}
+        for index, (_, text) in enumerate(planner.selected):
+            future = speaking.get((text, planner.voice_profile)) if text else None
+            if future is None or future.done():
+                yield index
+            else:
+                waiting[index] = future
+        while waiting:
+            wait(set(waiting.values()), return_when=FIRST_COMPLETED)
+            for index in [i for i, future in waiting.items() if future.done()]:
+                del waiting[index]
+                yield index
+
     def _work_file(self, request: RenderRequest, suffix: str) -> Path:
         name = hashlib.sha256(f"{request.output.resolve()}{time.time_ns()}{suffix}".encode()).hexdigest()[:16]
         return self.settings.work_dir / "audio" / f"{name}{suffix}"
 
-    def _mastered(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech]) -> Path | None:
+    def _placed_voice(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech],
+                      start: float) -> PlacedVoice | None:
+        """The scene's line, mastered, at `start` in the mix; a personal scene's line is mastered
+        in the mix itself (audio_track.placed_voice_line)."""
         if scene.voice is None:
             return None
-        return master_voice_line(spoken[(scene.voice.text, scene.voice.profile)].path)
+        path = spoken[(scene.voice.text, scene.voice.profile)].path
+        return placed_voice_line(path, start + scene.voice.offset, keep=not scene.personal)
 
     def _scene_audio(self, scene: PlannedScene, spoken: dict[tuple[str, str], Speech], music: str | None,
                      volume: float, request: RenderRequest) -> Path:
@@ -323,8 +386,8 @@ class Renderer:
         A scene without personal data has the same slice for every customer: it is mixed once and
         kept in the cache, so the first scene of a click is on its way without an audio encode.
         """
-        line = self._mastered(scene, spoken)
-        voices = [PlacedVoice(str(line), scene.voice.offset)] if line and scene.voice else []
+        line = self._placed_voice(scene, spoken, 0.0)
+        voices = [line] if line else []
         bed = MusicBed(music, volume, start=scene.start, fade_in=scene.index == 0, fade_out=False) if music else None
         output = self._work_file(request, f".s{scene.index}.m4a")
         if scene.personal:
@@ -343,9 +406,8 @@ class Renderer:
     def _audio(self, plan: RenderPlan, spoken: dict[tuple[str, str], Speech], request: RenderRequest) -> Path:
         """The soundtrack of the whole video, mixed once (no joins in the audio)."""
         with ThreadPoolExecutor(max_workers=2) as pool:
-            mastered = list(pool.map(lambda s: self._mastered(s, spoken), plan.scenes))
-        voices = [PlacedVoice(str(line), s.start + s.voice.offset)
-                  for s, line in zip(plan.scenes, mastered, strict=True) if line and s.voice]
+            placed = list(pool.map(lambda s: self._placed_voice(s, spoken, s.start), plan.scenes))
+        voices = [line for line in placed if line]
         bed = MusicBed(plan.music, plan.music_volume) if plan.music else None
         return build_audio_track(voices, plan.duration, self._work_file(request, ".m4a"), bed,
                                  self.settings.cache_dir)

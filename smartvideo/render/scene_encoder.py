@@ -1,6 +1,6 @@
 """Encode one planned scene to a video segment: one filter graph, run as one or more ffmpeg processes.
 
-Pillow draws each layer once to a PNG; the graph overlays those images (each decoded once, not
+Pillow draws each layer once to raw RGBA; the graph overlays those images (each read once, not
 per frame) on the background, with fades and slides as overlay expressions. Every segment has
 the same codec settings, so segments join later by stream copy.
 
@@ -13,11 +13,8 @@ as one process would give (a piece starts where that process would have put a ke
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-import re
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+from PIL import Image
 
 from smartvideo.atomic_files import atomic_output
-from smartvideo.errors import RenderError
 from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
 from smartvideo.render.animation import (
     LayerFrames,
@@ -36,6 +33,7 @@ from smartvideo.render.animation import (
     layer_frames,
     slide_distance,
 )
+from smartvideo.render.background_plates import plate_frames, raw_plate_format
 from smartvideo.render.drawing import draw_layer
 from smartvideo.render.plan import Background, DeviceProfile, PlannedLayer, PlannedScene
 from smartvideo.render.video_encoders import NVENC, X264
@@ -47,7 +45,11 @@ GOP_SECONDS = 2  # a keyframe every 2 s; pieces of a scene start on one
 # measured on a 2-core machine it encodes 720p about 2.5x faster than `veryfast` (files about
 # 1.5x larger, ~0.7 Mbit/s at 720p), without plain ultrafast's blockiness. Every segment must use
 # the same settings, because the joined MP4 keeps the first segment's SPS/PPS.
-X264_PARAMS = "cabac=1:deblock=1,0:8x8dct=1:partitions=i8x8,i4x4:scenecut=0:open_gop=0"
+# No intra partitions (i8x8, i4x4) are searched in P-frames: on these slow, soft backgrounds the
+# search took about a tenth of x264's time, and leaving it out makes files a little smaller, at
+# SSIM 0.998 against the encode with it (RENDERER_VERSION 2; `bench --only render` measures it).
+X264_PARAMS = "cabac=1:deblock=1,0:8x8dct=1:partitions=none:scenecut=0:open_gop=0"
+X264_PARAMS_V2 = "cabac=1:deblock=1,0:8x8dct=1:partitions=i8x8,i4x4:scenecut=0:open_gop=0"  # the quality reference
 
 
 def gop_frames(device: DeviceProfile) -> int:
@@ -55,7 +57,7 @@ def gop_frames(device: DeviceProfile) -> int:
 
 
 def encoder_options(device: DeviceProfile, preset: str = "ultrafast", threads: int | None = None,
-                    encoder: str = X264) -> dict[str, Any]:
+                    encoder: str = X264, x264_params: str = X264_PARAMS) -> dict[str, Any]:
     """H.264 High, yuv420p, constant frame rate, identical for every segment (stream-copy joins)."""
     common = {
         "vcodec": encoder,
@@ -80,7 +82,7 @@ def encoder_options(device: DeviceProfile, preset: str = "ultrafast", threads: i
         "preset": preset,
         "crf": device.crf,
         "level:v": "4.0",
-        "x264-params": X264_PARAMS,
+        "x264-params": x264_params,
         # x264's default (1.5 threads per core plus lookahead) oversubscribes the cores when
         # scenes encode side by side: one thread per core was 20% faster for two at once.
         "threads": threads or os.cpu_count() or 2,
@@ -134,20 +136,26 @@ def background_stream(bg: Background, device: DeviceProfile, duration: float, wo
         return stream.filter("setpts", f"PTS+{start:.6f}/TB") if first_frame else stream
     if bg.kind == "video":
         assert bg.path
+        raw = raw_plate_format(bg.path, device)
+        options = raw.input_options() if raw else {}
         if not first_frame:
-            source = ffmpeg.input(bg.path, stream_loop=-1 if bg.loop else 0)
+            source = ffmpeg.input(bg.path, stream_loop=-1 if bg.loop else 0, **options)
             stream = _cover(source.video, device).filter("fps", fps)
         else:
             # Only a looping plate (already at the device's size and fps) is cut into pieces, so
             # frame n of the scene is frame n mod (plate frames) of the plate: play the plate's
             # rest from there, then loop it from its start (ffmpeg's own loop would go back to
-            # the seek point). Seek half a frame early: the accurate seek keeps exactly that frame.
+            # the seek point).
             assert frames is not None
-            length = plate_frames(bg.path, fps)
-            offset = (first_frame % length - 0.5) / fps
-            stream = ffmpeg.input(bg.path, ss=f"{max(0.0, offset):.6f}").video
+            length = raw.frames(bg.path) if raw else plate_frames(bg.path, fps)
+            if raw:  # raw frames: start exactly at the frame's first byte
+                stream = ffmpeg.input(bg.path, skip_initial_bytes=first_frame % length * raw.frame_bytes,
+                                      **options).video
+            else:  # seek half a frame early: the accurate seek keeps exactly that frame
+                offset = (first_frame % length - 0.5) / fps
+                stream = ffmpeg.input(bg.path, ss=f"{max(0.0, offset):.6f}").video
             if first_frame % length + len(frames) > length:  # the piece runs past the plate's end
-                stream = ffmpeg.concat(stream, ffmpeg.input(bg.path, stream_loop=-1).video, v=1, a=0)
+                stream = ffmpeg.concat(stream, ffmpeg.input(bg.path, stream_loop=-1, **options).video, v=1, a=0)
             stream = (_cover(stream, device).filter("setpts", f"PTS-STARTPTS+{start:.6f}/TB")
                       .filter("fps", fps))
         if not bg.loop:
@@ -158,18 +166,6 @@ def background_stream(bg: Background, device: DeviceProfile, duration: float, wo
     # Scale once, then repeat that one frame: the image is decoded and scaled a single time.
     return (_cover(ffmpeg.input(path).video, device)
             .filter("loop", loop=-1, size=1, start=0).filter("setpts", f"N/{fps}/TB+{start:.6f}/TB"))
-
-
-@functools.cache
-def plate_frames(path: str, fps: int) -> int:
-    """How many frames a plate (a clip at `fps`) has: ffmpeg's header duration, in frames."""
-    proc = subprocess.run([ffmpeg_binary(), "-hide_banner", "-i", path], capture_output=True, text=True,
-                          check=False)
-    found = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", proc.stderr)
-    if not found:
-        raise RenderError(f"cannot read the duration of {Path(path).name}")
-    hours, minutes, seconds = found.groups()
-    return max(1, round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * fps))
 
 
 def _enable(frames: LayerFrames, fps: int) -> str | None:
@@ -209,13 +205,12 @@ def _position(layer: PlannedLayer, frames: LayerFrames, x: int, y: int, device: 
     return f"{x}+{distance}*{ease}", str(y)
 
 
-def _count_up_frames(layer: PlannedLayer, device: DeviceProfile, workdir: Path, tag: str) -> tuple[str, int, int]:
-    """Draw the count-up as a short PNG sequence ending on the final value."""
-    position = (0, 0)
-    for i, value in enumerate(count_up_values(layer, device)):
-        image, position = draw_layer(layer, number_value=value)
-        image.save(workdir / f"{tag}_{i:04d}.png", compress_level=1)
-    return str(workdir / f"{tag}_%04d.png"), position[0], position[1]
+def _write_rgba(images: list[Image.Image], path: Path) -> tuple[int, int]:
+    """The images (one size) as raw RGBA frames back to back; returns their size."""
+    with open(path, "wb") as out:
+        for image in images:
+            out.write((image if image.mode == "RGBA" else image.convert("RGBA")).tobytes())
+    return images[0].size
 
 
 def scene_frames(scene: PlannedScene, device: DeviceProfile) -> int:
@@ -224,34 +219,44 @@ def scene_frames(scene: PlannedScene, device: DeviceProfile) -> int:
 
 @dataclass(frozen=True, slots=True)
 class DrawnLayer:
-    """A layer drawn to disk: one PNG, or a PNG sequence (count-up) given as an ffmpeg pattern."""
+    """A layer drawn to disk as raw RGBA: one image, or a count-up's images back to back.
+
+    Raw, not PNG: nothing to compress here or to decode again in every piece of the scene, and the
+    same pixels reach the filter graph."""
 
     layer: PlannedLayer
     path: str
     x: int
     y: int
+    width: int
+    height: int
     sequence: bool = False
+
+    def input(self, framerate: int | None = None) -> Any:
+        options: dict[str, Any] = {"f": "rawvideo", "pix_fmt": "rgba", "s": f"{self.width}x{self.height}"}
+        return ffmpeg.input(self.path, **options, **({"framerate": framerate} if framerate else {}))
 
 
 def draw_layers(scene: PlannedScene, device: DeviceProfile, workdir: Path) -> list[DrawnLayer]:
-    """Every layer of `scene` drawn once by Pillow into `workdir`."""
+    """Every layer of `scene` drawn once by Pillow into `workdir`; a count-up as its images, the last
+    showing the final value."""
     drawn = []
     for n, layer in enumerate(scene.layers):
-        tag = f"s{scene.index:02d}_l{n:02d}"
+        path = workdir / f"s{scene.index:02d}_l{n:02d}.rgba"
         if layer.animation == "count_up" and layer.number is not None:
-            pattern, x, y = _count_up_frames(layer, device, workdir, tag)
-            drawn.append(DrawnLayer(layer, pattern, x, y, sequence=True))
+            images = [draw_layer(layer, number_value=value) for value in count_up_values(layer, device)]
+            size = _write_rgba([image for image, _ in images], path)
+            (x, y) = images[-1][1]
+            drawn.append(DrawnLayer(layer, str(path), x, y, *size, sequence=True))
             continue
         image, (x, y) = draw_layer(layer)
-        path = workdir / f"{tag}.png"
-        image.save(path, compress_level=1)
-        drawn.append(DrawnLayer(layer, str(path), x, y))
+        drawn.append(DrawnLayer(layer, str(path), x, y, *_write_rgba([image], path)))
     return drawn
 
 
 def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, output: str,
                 preset: str = "ultrafast", frames: range | None = None, threads: int | None = None,
-                drawn: list[DrawnLayer] | None = None, encoder: str = X264) -> Any:
+                drawn: list[DrawnLayer] | None = None, encoder: str = X264, x264_params: str = X264_PARAMS) -> Any:
     """The ffmpeg-python graph that renders `frames` of `scene` (default: all of it) to `output`.
 
     A piece starting later in the scene keeps scene time in the graph (layer fades, slides and
@@ -263,12 +268,12 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
         layer = item.layer
         timing = layer_frames(layer, device.fps)
         if item.sequence:
-            overlay = ffmpeg.input(item.path, framerate=count_up_rate(device)).filter(
+            overlay = item.input(framerate=count_up_rate(device)).filter(
                 "setpts", f"PTS+{timing.first}/({device.fps}*TB)")
             stream = ffmpeg.overlay(stream, overlay, x=item.x, y=item.y, eof_action="repeat",
                                     **({"enable": e} if (e := _enable(timing, device.fps)) else {}))
             continue
-        overlay = ffmpeg.input(item.path)
+        overlay = item.input()
         if layer.animation != "none":
             overlay = _animated(overlay, timing, device.fps)
         px, py = _position(layer, timing, item.x, item.y, device)
@@ -283,7 +288,7 @@ def scene_graph(scene: PlannedScene, device: DeviceProfile, workdir: Path, outpu
         stream = stream.filter("setpts", "PTS-STARTPTS")
     stream = stream.filter("format", "yuv420p")
     return ffmpeg.output(stream, output, vframes=len(frames), f="mp4",
-                         **encoder_options(device, preset, threads, encoder))
+                         **encoder_options(device, preset, threads, encoder, x264_params))
 
 
 def scene_pieces(scene: PlannedScene, device: DeviceProfile, workers: int = 1) -> list[range]:
@@ -302,7 +307,7 @@ def scene_pieces(scene: PlannedScene, device: DeviceProfile, workers: int = 1) -
 
 
 def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, preset: str = "ultrafast",
-                 workers: int = 1, encoder: str = X264) -> Path:
+                 workers: int = 1, encoder: str = X264, x264_params: str = X264_PARAMS) -> Path:
     """Render one scene to `output` (written to a temporary name, then renamed).
 
     With `workers` > 1 (only for a background that can start anywhere: a colour, an image or a
@@ -313,14 +318,17 @@ def encode_scene(scene: PlannedScene, device: DeviceProfile, output: Path, prese
     with tempfile.TemporaryDirectory(prefix="sv-scene-") as tmp, atomic_output(output) as partial:
         workdir = Path(tmp)
         if len(pieces) == 1:
-            graph = scene_graph(scene, device, workdir, str(partial), preset, encoder=encoder)
+            graph = scene_graph(scene, device, workdir, str(partial), preset, encoder=encoder,
+                                x264_params=x264_params)
             run_ffmpeg(graph.compile(cmd=ffmpeg_binary())[1:], f"scene '{scene.id}'")
             return output
         drawn = draw_layers(scene, device, workdir)  # once, read by every piece
         parts = [workdir / f"piece{n:02d}.mp4" for n in range(len(pieces))]
 
         def encode_piece(n: int) -> None:
-            graph = scene_graph(scene, device, workdir, str(parts[n]), preset, pieces[n], threads=1, drawn=drawn)
+            # One thread for the filter graph too: the pieces already keep every core busy.
+            graph = scene_graph(scene, device, workdir, str(parts[n]), preset, pieces[n], threads=1, drawn=drawn,
+                                x264_params=x264_params).global_args("-filter_complex_threads", "1")
             run_ffmpeg(graph.compile(cmd=ffmpeg_binary())[1:], f"scene '{scene.id}' (part {n + 1})")
 
         with ThreadPoolExecutor(max_workers=len(pieces)) as pool:
