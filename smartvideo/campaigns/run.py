@@ -256,28 +256,35 @@ class CampaignSender:
                     link = link_by_id(self.engine, self.pusher.secret, before.link_id)
                 except LinkError:
                     link = None  # expired or removed: a new link
-            if link is None:
-                link = self.pusher.make_link(self.actor, request)
-                if choice is not None:
-                    from smartvideo.nba.store import log_decision
+            link_insert: list[Any] = []  # a new link is stored with the customer's row that names it
+            if link is None and choice is not None:
+                from smartvideo.nba.store import log_decision
 
-                    log_decision(self.engine, choice, cid, link.id, dt.datetime.now(dt.UTC))
+                link = self.pusher.make_link(self.actor, request)
+                log_decision(self.engine, choice, cid, link.id, dt.datetime.now(dt.UTC))
+            elif link is None:
+                link, statement = self.pusher.new_link(self.actor, request)
+                link_insert.append(statement)
+            if link_insert and request.prerender:
+                with self.engine.begin() as conn:  # the render job reads the link
+                    conn.execute(link_insert.pop())
             render = self.pusher.prerender(request, link)
             render_state = str(render.get("status", "queued")) if render else before.render
             if request.channel == "none":
                 self.pusher.audit_attempt(self.actor, request, "sent", link_id=link.id)
-                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None)
+                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None,
+                                also=link_insert)
                 return Outcome(cid, "created")
-            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state)
+            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state, also=link_insert)
             email, sms = self._senders_for_thread()
             try:
-                delivered = self.pusher.invite(
-                    self.actor, request, record, link, email_sender=email, sms_sender=sms, stop=self.stop
-                )
-            except DeliveryGaveUp as exc:
-                store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
-                return Outcome(cid, "failed", exc.reason, transient=exc.transient)
+                delivered = self.pusher.deliver(request, record, link, email_sender=email, sms_sender=sms,
+                                                stop=self.stop)
             except InvitationError as exc:
+                self.pusher.audit_attempt(self.actor, request, "failed", link_id=link.id, detail=str(exc))
+                if isinstance(exc, DeliveryGaveUp):
+                    store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
+                    return Outcome(cid, "failed", exc.reason, transient=exc.transient)
                 store.set_state(self.engine, name, cid, "failed", reason=str(exc))
                 return Outcome(cid, "failed", str(exc))
             store.set_state(
@@ -289,6 +296,7 @@ class CampaignSender:
                 sent=True,
                 delivered_to=mask_contact(delivered.receipt.to),
                 reason="resent" if resend else None,
+                also=self.pusher.delivered_writes(self.actor, request, link.id),
             )
             return Outcome(cid, "sent")
         except Exception as exc:  # noqa: BLE001 - one broken record must not end a run of thousands

@@ -20,7 +20,7 @@ import json
 import os
 import socket
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Executable,
     ForeignKey,
     Index,
     Integer,
@@ -370,9 +371,14 @@ def set_state(
     *,
     attempts_added: int = 0,
     sent: bool = False,
+    also: Sequence[Executable] = (),
     **values: Any,
 ) -> None:
-    """Move one customer to state, with the link id, reason, render and so on given."""
+    """Move one customer to state, with the link id, reason, render and so on given.
+
+    `also` are writes that belong with the move (a delivery's audit row and link date): one
+    transaction for all, so the state and what it records cannot disagree.
+    """
     if state not in STATES:
         raise ValueError(f"unknown campaign customer state {state!r}")
     table = campaign_customers_table
@@ -385,6 +391,8 @@ def set_state(
         conn.execute(
             update(table).where(table.c.campaign == name, table.c.customer_id == customer_id).values(**changes)
         )
+        for statement in also:
+            conn.execute(statement)
 
 
 def set_render(engine: Engine, name: str, renders: Mapping[str, str]) -> None:
