@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from smartvideo.atomic_files import write_atomic
 from smartvideo.invitations.errors import DeliveryFailed
