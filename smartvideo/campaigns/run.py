@@ -51,6 +51,9 @@ CSV_FIELDS = (
 # This many final transient failures in a row means the server is down, not the customers bad:
 # stop, rather than mark thousands failed one retry schedule at a time.
 FAILURES_IN_A_ROW_TO_STOP = 25
+# A fanned-out run with no customer done for this long stops (its state kept): no worker is taking
+# its tasks. Longer than a chunk takes, shorter than a user waits for nothing.
+FAN_OUT_STALL_SECONDS = int(os.environ.get("SMARTVIDEO_CAMPAIGN_STALL_SECONDS") or 120)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +153,15 @@ class CampaignSender:
     A run uses one; with several sending processes each has its own (`send_shard`).
     """
 
-    def __init__(self, config: Any, options: CampaignOptions, actor_name: str, stop: Any, renders: Any = None):
+    def __init__(
+        self,
+        config: Any,
+        options: CampaignOptions,
+        actor_name: str,
+        stop: Any,
+        renders: Any = None,
+        claim_for: str | None = None,
+    ):
         from smartvideo.agents.push import Actor, pusher_for
         from smartvideo.jobs.lifecycle import RenderJobs
 
@@ -160,6 +171,8 @@ class CampaignSender:
         self.pusher = pusher_for(config, self.engine, self.renders.renderer, start_render=self.renders.start)
         self.actor = Actor(name=actor_name, source="campaign")
         self.stop = stop  # a threading.Event, or a multiprocessing one in a sending process
+        # A worker of a fanned-out run claims each customer for that run first (campaigns/fanout.py).
+        self.claim_for = claim_for
         self._local = threading.local()
         self._senders: list[Any] = []
         self._senders_lock = threading.Lock()
@@ -172,19 +185,27 @@ class CampaignSender:
             pending: set[Future[Outcome]] = set()
             queue = iter(todo)
             window = self.options.concurrency * 4  # a short queue, so Ctrl-C stops quickly
-            while True:
-                while not self.stop.is_set() and len(pending) < window:
-                    entry = next(queue, None)
-                    if entry is None:
+            try:
+                while True:
+                    while not self.stop.is_set() and len(pending) < window:
+                        entry = next(queue, None)
+                        if entry is None:
+                            break
+                        pending.add(
+                            pool.submit(self.one, entry, states[entry.customer_id], entry.customer_id in resend)
+                        )
+                    if not pending:
                         break
-                    pending.add(pool.submit(self.one, entry, states[entry.customer_id], entry.customer_id in resend))
-                if not pending:
-                    break
-                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    outcome = future.result()
-                    if outcome.state != "untouched":
-                        yield outcome
+                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        outcome = future.result()
+                        if outcome.state != "untouched":
+                            yield outcome
+            except BaseException:
+                # Interrupted (a second Ctrl-C, a task's time limit): those queued do not begin, so
+                # the pool's exit waits only for the invitations in flight.
+                self.stop.set()
+                raise
 
     def _senders_for_thread(self) -> tuple[Any, Any]:
         """This thread's email and SMS senders; an SMTP connection stays open for the run."""
@@ -218,6 +239,10 @@ class CampaignSender:
         if self.stop.is_set():
             return Outcome(entry.customer_id, "untouched")
         name, cid = self.options.name, entry.customer_id
+        if self.claim_for is not None and not store.claim(self.engine, name, cid, self.claim_for):
+            if store.lock_holder(self.engine, name) != self.claim_for:
+                self.stop.set()  # the run ended or lost its lock: this sender takes nobody more
+            return Outcome(cid, "untouched")  # or another worker has this customer
         choice = None
         story, variant = self.options.story, self.options.variant
         if self.options.decision and before.link_id:
@@ -442,7 +467,8 @@ class CampaignRun:
         if resend and not self._confirmed(len(resend)):
             self.console.print("nothing sent: --resend was not confirmed")
             return 1
-        report = self._send_all(todo, states, resend)
+        scaled = self.renders.mode == "scaled"
+        report = self._fan_out(todo, resend) if scaled else self._send_all(todo, states, resend)
         if not report.interrupted and options.prerender and self.renders.mode == "embedded":
             self._wait_for_renders(todo)
         self._write_csv(entries, out)
@@ -552,6 +578,79 @@ class CampaignRun:
                         "server is back."
                     )
                     self.stop.set()
+        return report
+
+    def _fan_out(self, todo: list[Entry], resend: set[str]) -> RunReport:
+        """Scaled mode: the customers go out as Celery tasks (campaigns/fanout.py); this run keeps
+        the lock and follows the progress in the store until every customer is done."""
+        import kombu.exceptions
+        from celery import Celery
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from smartvideo.campaigns import fanout
+
+        report = RunReport()
+        name = self.options.name
+        store.prepare_fan_out(self.engine, name, self.owner, resend)
+        broker = Celery("smartvideo", broker=self.config.broker_url, set_as_current=False)
+        tasks = fanout.chunk_tasks(name, self.owner, [e.customer_id for e in todo], resend)
+        try:
+            with broker.connection_for_write() as connection, broker.producer_or_acquire() as producer:
+                connection.ensure_connection(max_retries=3)
+                for task in tasks:
+                    broker.send_task(fanout.TASK, args=[task.as_message()], producer=producer)
+        except (OSError, kombu.exceptions.KombuError) as exc:
+            # Tasks already sent are harmless: they work only while this run holds the lock.
+            raise SmartVideoError(f"cannot reach the broker {self.config.broker_url}: {exc}") from None
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+
+        def on_interrupt() -> None:
+            report.interrupted = True
+            progress.console.print("[yellow]stopping[/]: the workers finish the invitations in flight")
+
+        waiting = stopping = 0.0
+        with (
+            Progress(*columns, console=self.console, transient=False, disable=self.options.quiet) as progress,
+            graceful_interrupt(self.stop, on_interrupt),
+        ):
+            bar = progress.add_task(f"campaign {name} ({len(tasks)} tasks to the workers)", total=len(todo))
+            last = -1
+            while True:
+                counts = store.state_counts(self.engine, name)
+                left = counts.get("pending", 0) + counts.get("sending", 0)
+                progress.update(bar, completed=len(todo) - left)
+                if left == 0 or (self.stop.is_set() and not counts.get("sending")):
+                    break
+                if self.stop.is_set():
+                    # Releasing the lock stops the workers taking customers; those in flight finish
+                    # (a worker killed mid-send leaves its customer `sending`: the next run does it).
+                    store.release_lock(self.engine, name, self.owner)
+                    stopping += 0.5
+                    if stopping > FAN_OUT_STALL_SECONDS / 4:
+                        break
+                waiting = 0.0 if left != last else waiting + 0.5
+                last = left
+                if waiting >= FAN_OUT_STALL_SECONDS and not self.stop.is_set():
+                    report.stop_reason = (
+                        f"no customer was done for {FAN_OUT_STALL_SECONDS} s with {left} to go: are the "
+                        "workers running (celery -A worker worker) and is the broker reachable? "
+                        "Run the campaign again to resume."
+                    )
+                    self.stop.set()
+                    store.release_lock(self.engine, name, self.owner)
+                    continue
+                time.sleep(0.5)  # the store is the progress; Ctrl-C is seen on the next turn
+        after = store.customer_states(self.engine, name)
+        for entry in todo:
+            state = after[entry.customer_id]
+            if state.state in ("pending", "sending"):
+                continue
+            report.counts[state.state] += 1
+            if state.state in ("skipped", "failed"):
+                what = "skipped" if state.state == "skipped" else "not delivered"
+                self.console.print(
+                    f"[yellow]{what}[/] record {state.row} ({entry.customer_id}): {_escape(state.reason or '?')}"
+                )
         return report
 
     def _outcomes(
