@@ -32,7 +32,7 @@ from smartvideo.invitations.messages import (
     contact_for,
     first_name_of,
 )
-from smartvideo.invitations.poster import poster_png, poster_spec
+from smartvideo.invitations.poster import poster_image, poster_spec
 from smartvideo.invitations.settings import DeliverySettings
 from smartvideo.links import Link, delivered_update, link_url, new_link, parse_ttl
 from smartvideo.render.contract import RecordRejected
@@ -369,15 +369,15 @@ class VideoPusher:
         )
         to = contact_for(record, request.channel)
         if request.channel == "email":
-            png = poster_png(poster_spec(self.library, request.story, ctx.first_name))
-            return self.templates.email(ctx, to, png)
+            poster = poster_image(poster_spec(self.library, request.story, ctx.first_name))
+            return self.templates.email(ctx, to, poster)
         return self.templates.sms(ctx, to)
 
     def poster(self, story: str, record: Mapping[str, Any]) -> bytes:
-        """The poster PNG a customer would get (the agent page previews it)."""
+        """The poster (JPEG) a customer would get (the agent page previews it)."""
         if story not in self.library.stories:
             raise PushRejected(f"unknown story '{story}'", "story")
-        return poster_png(poster_spec(self.library, story, first_name_of(record)))
+        return poster_image(poster_spec(self.library, story, first_name_of(record)))
 
     def audit_attempt(
         self,

@@ -176,7 +176,7 @@ def run(args: argparse.Namespace, results: dict[str, float]) -> list[dict[str, A
         for n in range(max(3, getattr(args, "runs", 5))):
             spec = poster.poster_spec(library, "first_bill", f"Name{n}")
             start = time.process_time()
-            poster.poster_png.__wrapped__(spec)
+            poster.poster_image.__wrapped__(spec)
             times.append((time.process_time() - start) * 1000)
         figures.append(emit("campaign_poster_cpu_ms", times, "ms"))
     return figures

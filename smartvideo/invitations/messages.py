@@ -38,6 +38,7 @@ from jinja2 import (
 from jinja2.sandbox import SandboxedEnvironment
 
 from smartvideo.invitations.errors import InvalidContact, InvitationError, MissingContact, SmsTooLong
+from smartvideo.invitations.poster import POSTER_FILENAME, POSTER_TYPE
 from smartvideo.invitations.sms_length import (
     fits_one_sms,
     fold_to_gsm7,
@@ -79,7 +80,7 @@ class EmailInvitation:
     subject: str
     text: str
     html: str
-    poster_png: bytes
+    poster: bytes  # the poster image (invitations/poster.py: POSTER_TYPE)
     poster_cid: str  # Content-ID of the inline poster, without the angle brackets
     link_id: str
 
@@ -104,14 +105,14 @@ class EmailInvitation:
         root.attach(MIMEText(self.text, "plain", "utf-8"))
         related = MIMEMultipart("related", boundary=_boundary())
         related.attach(MIMEText(self.html, "html", "utf-8"))
-        image = MIMEImage(b"", "png", _encoder=_poster_placeholder)
+        image = MIMEImage(b"", POSTER_TYPE[1], _encoder=_poster_placeholder)
         image["Content-ID"] = f"<{self.poster_cid}>"
-        image.add_header("Content-Disposition", "inline", filename="your-video.png")
+        image.add_header("Content-Disposition", "inline", filename=POSTER_FILENAME)
         related.attach(image)
         root.attach(related)
         out = io.BytesIO()
         BytesGenerator(out, mangle_from_=False, policy=_SMTP_COMPAT).flatten(root)
-        return message_id, out.getvalue().replace(_POSTER_PLACEHOLDER, _poster_base64(self.poster_png), 1)
+        return message_id, out.getvalue().replace(_POSTER_PLACEHOLDER, _poster_base64(self.poster), 1)
 
     def to_message(self, sender: str, now: dt.datetime | None = None) -> EmailMessage:
         """The message as an EmailMessage (the outbox and tests read it): `to_bytes`, parsed."""
@@ -148,9 +149,9 @@ def _poster_placeholder(part: MIMEImage) -> None:
     part["Content-Transfer-Encoding"] = "base64"
 
 
-@functools.lru_cache(maxsize=512)  # as many as poster_png keeps
-def _poster_base64(png: bytes) -> bytes:
-    return base64.encodebytes(png).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+@functools.lru_cache(maxsize=512)  # as many as poster_image keeps
+def _poster_base64(image: bytes) -> bytes:
+    return base64.encodebytes(image).replace(b"\n", b"\r\n").rstrip(b"\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +258,7 @@ class InvitationTemplates:
         except TemplateError as exc:
             raise InvitationError(f"invitation template {name}: {exc}") from None
 
-    def email(self, ctx: InvitationContext, to: str, poster_png: bytes) -> EmailInvitation:
+    def email(self, ctx: InvitationContext, to: str, poster: bytes) -> EmailInvitation:
         cid = f"poster.{ctx.link_id}@smartvideo"
         values = {**ctx.as_template_context(), "poster_src": f"cid:{cid}"}
         subject = " ".join(self._render(ctx.story_id, "email_subject.txt", values).split())
@@ -266,7 +267,7 @@ class InvitationTemplates:
             subject=subject,
             text=self._render(ctx.story_id, "email.txt", values).strip() + "\n",
             html=self._render(ctx.story_id, "email.html", values),
-            poster_png=poster_png,
+            poster=poster,
             poster_cid=cid,
             link_id=ctx.link_id,
         )

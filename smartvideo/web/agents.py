@@ -34,6 +34,7 @@ from smartvideo.agents.errors import InvalidAgentKey, PushRejected
 from smartvideo.agents.push import Actor, PushFailed, PushRequest, VideoPusher, pusher_for
 from smartvideo.agents.rate_limit import AgentRateLimit, RateLimitExceeded, agent_rate_limit
 from smartvideo.errors import DataSourceError, SmartVideoError
+from smartvideo.invitations.poster import POSTER_TYPE
 from smartvideo.invitations.settings import DeliverySettings
 from smartvideo.nba.arbitration import Choice, NoEligibleAction
 from smartvideo.nba.engine import UnknownDecision
@@ -434,7 +435,7 @@ def agent_customers() -> Any:
     )
 
 
-@bp.get("/agent/poster.png")
+@bp.get("/agent/poster.jpg")
 def agent_poster() -> Any:
     """The poster the customer would get, for the page's preview."""
     if _page_agent() is None:
@@ -444,10 +445,10 @@ def agent_poster() -> Any:
         if story.startswith(DECISION_PREFIX):
             story = _decide(story.removeprefix(DECISION_PREFIX), customer_id).story
         record = _pusher().check(PushRequest(customer_id=customer_id, story=story))
-        png = _pusher().poster(story, record)
+        image = _pusher().poster(story, record)
     except PushRejected as exc:
         return _error(422, exc.reason, field=exc.field)
-    response = Response(png, mimetype="image/png")
+    response = Response(image, mimetype="/".join(POSTER_TYPE))
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -70,5 +70,5 @@ def test_the_offer_chosen_is_the_poster_shown_and_the_email_sent(
     [message] = smtp_server.messages
     assert title in message["Subject"]
     assert title in message.get_body(("plain",)).get_content()
-    poster = next(p for p in message.walk() if p.get_content_type() == "image/png").get_content()
+    poster = next(p for p in message.walk() if p.get_content_type() == "image/jpeg").get_content()
     assert poster == shown  # the picture the agent saw is the picture the customer gets
