@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ class CampaignOptions:
     resend: tuple[str, ...] = ()  # customer ids, or ("all",)
     decision: str | None = None  # instead of a story: the decision picks each customer's story
     yes: bool = False  # --resend without asking (the plan is still printed)
-    concurrency: int = 8  # sending threads (per process)
+    concurrency: int = 8  # invitations sent at once: threads, shared out over the sending processes
     processes: int | None = None  # sending processes; None: all cores for 1,000 or more
     quiet: bool = False
 
@@ -678,6 +678,9 @@ class CampaignRun:
         import queue as queues
 
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked SQL connections
+        # --concurrency is for the whole run: threads in one process take turns on one interpreter
+        # lock, and each turn costs CPU, so a process gets its share, not the whole number.
+        options = replace(self.options, concurrency=max(1, -(-self.options.concurrency // processes)))
         stop = ctx.Event()
         results: Any = ctx.Queue()
         workers = []
@@ -688,7 +691,7 @@ class CampaignRun:
                     target=send_shard,
                     args=(
                         self.config,
-                        self.options,
+                        options,
                         self.actor.name,
                         shard,
                         {e.customer_id: states[e.customer_id] for e in shard},
