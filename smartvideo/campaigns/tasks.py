@@ -12,6 +12,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import SQLAlchemyError
 
 from smartvideo.campaigns.fanout import TASK, ChunkTask, leftovers, send_chunk
 
@@ -33,8 +34,11 @@ def register_campaign_tasks(app: Celery, context_for: Callable[[Celery], Any]) -
             renders[id(ctx)] = RenderJobs(ctx)
         return renders[id(ctx)]
 
+    # The database or the file share briefly gone: the same message again later (the claims make
+    # a second go at a chunk safe); the retry policy is declared here, once.
     @app.task(name=TASK, bind=True, acks_late=True, soft_time_limit=SOFT_TIME_LIMIT,
-              time_limit=SOFT_TIME_LIMIT + 30)
+              time_limit=SOFT_TIME_LIMIT + 30, autoretry_for=(SQLAlchemyError, OSError),
+              retry_backoff=2, retry_backoff_max=60, max_retries=8)
     def campaign_chunk(self: Task, message: dict[str, Any]) -> dict[str, int]:
         task = ChunkTask.from_message(message)
         jobs = renders_for()
