@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="run the benchmarks; prints JSON lines")
     bench.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
-    bench.add_argument("--customers", type=int, default=2000, help="customers in the campaign benchmark")
+    bench.add_argument("--customers", type=int, default=5000, help="customers in the campaign benchmark")
     bench.add_argument("--only", help="comma-separated figure groups (default: all): render, moviepy, click, "
                        "analytics, authoring, check_data, browser, decide, campaign")
     bench.set_defaults(func=cmd_bench)

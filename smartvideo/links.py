@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, Engine, String, Table, insert, select, update
+from sqlalchemy import Column, DateTime, Engine, Insert, String, Table, Update, insert, select, update
 
 from smartvideo.errors import LinkError, LinkExpired, SmartVideoError
 from smartvideo.storage.database import metadata
@@ -108,22 +108,36 @@ def create_link(engine: Engine, secret: str, story: str, customer_id: str, ttl: 
                 created_by: str | None = None, now: dt.datetime | None = None,
                 decision: str | None = None) -> Link:
     """Store a new link and return it with its token (a decision link passes story '')."""
+    link, statement = new_link(secret, story, customer_id, ttl, variant=variant, campaign=campaign, channel=channel,
+                               created_by=created_by, now=now, decision=decision)
+    with engine.begin() as conn:
+        conn.execute(statement)
+    return link
+
+
+def new_link(secret: str, story: str, customer_id: str, ttl: dt.timedelta, variant: str | None = None,
+             campaign: str | None = None, channel: str = "none", created_by: str | None = None,
+             now: dt.datetime | None = None, decision: str | None = None) -> tuple[Link, Insert]:
+    """A new link and the insert that stores it, for a caller that writes it with its own rows."""
     now = now or dt.datetime.now(dt.UTC)
     link_id = base64.urlsafe_b64encode(secrets.token_bytes(9)).decode()
     row = {"id": link_id, "story": story, "customer_id": str(customer_id), "variant": variant,
            "campaign": campaign, "channel": channel, "created_by": created_by, "created_at": now,
            "expires_at": now + ttl, "decision": decision}
-    with engine.begin() as conn:
-        conn.execute(insert(links_table).values(**row))
-    return Link(token=token_for(secret, link_id), **row)  # type: ignore[arg-type]
+    return Link(token=token_for(secret, link_id), **row), insert(links_table).values(**row)  # type: ignore[arg-type]
 
 
 def mark_delivered(engine: Engine, link_id: str, when: dt.datetime | None = None) -> None:
     """Record that the invitation carrying this link was delivered (the funnel's `delivered`);
     the first delivery counts, a repeated one changes nothing."""
     with engine.begin() as conn:
-        conn.execute(update(links_table).where(links_table.c.id == link_id, links_table.c.delivered_at.is_(None))
-                     .values(delivered_at=when or dt.datetime.now(dt.UTC)))
+        conn.execute(delivered_update(link_id, when))
+
+
+def delivered_update(link_id: str, when: dt.datetime | None = None) -> Update:
+    """mark_delivered's statement, for a caller that writes it with its own in one transaction."""
+    return (update(links_table).where(links_table.c.id == link_id, links_table.c.delivered_at.is_(None))
+            .values(delivered_at=when or dt.datetime.now(dt.UTC)))
 
 
 def link_by_id(engine: Engine, secret: str, link_id: str, now: dt.datetime | None = None) -> Link:

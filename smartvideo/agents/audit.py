@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Insert, insert, select
 
 from smartvideo.agents.tables import audit_log_table
 
@@ -28,11 +28,16 @@ class AuditEntry:
 
 
 def record(engine: Engine, entry: AuditEntry) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert_for(entry))
+
+
+def insert_for(entry: AuditEntry) -> Insert:
+    """The row's insert, for a caller that writes it with its own in one transaction."""
     if entry.outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {entry.outcome!r}")
     values = {name: getattr(entry, name) for name in AuditEntry.__slots__}  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        conn.execute(insert(audit_log_table).values(**values))
+    return insert(audit_log_table).values(**values)
 
 
 def recent(engine: Engine, limit: int = 100, actor: str | None = None) -> list[AuditEntry]:

@@ -29,6 +29,8 @@ class CustomerHit:
     stories: tuple[str, ...]  # the stories whose data file holds this customer
     email_problem: str = ""  # "" when usable; "none on file", or "invalid: <the value>"
     phone_problem: str = ""
+    email_to: str = ""  # the usable address, masked ('a***@example.com'), for the page to name
+    phone_to: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +51,16 @@ def display_name(record: Mapping[str, Any]) -> str:
     return " ".join(parts) or str(customer.get("name") or "")  # type: ignore[union-attr]
 
 
-def _problem(record: Mapping[str, Any], channel: str) -> str:
+def _contact(record: Mapping[str, Any], channel: str) -> tuple[str, str]:
+    """(the masked contact, "") when usable, else ("", the problem)."""
+    from smartvideo.agents.push import mask_contact
+
     try:
-        contact_for(record, channel)
+        return mask_contact(contact_for(record, channel)), ""
     except InvalidContact as exc:
-        return f"invalid: {exc.value}"
+        return "", f"invalid: {exc.value}"
     except MissingContact:
-        return "none on file"
-    return ""
+        return "", "none on file"
 
 
 def _rank(hit: CustomerHit, query: str, words: list[str]) -> int | None:
@@ -96,7 +100,7 @@ class CustomerDirectory:
                 record = source.get(customer_id)
                 known = self._hits.get(customer_id)
                 self._records.setdefault(customer_id, record)
-                email, phone = _problem(record, "email"), _problem(record, "sms")
+                (email_to, email), (phone_to, phone) = _contact(record, "email"), _contact(record, "sms")
                 self._hits[customer_id] = CustomerHit(
                     id=customer_id,
                     name=display_name(record),
@@ -105,6 +109,8 @@ class CustomerDirectory:
                     stories=tuple(sorted({*stories, *(known.stories if known else ())})),
                     email_problem=email,
                     phone_problem=phone,
+                    email_to=email_to,
+                    phone_to=phone_to,
                 )
 
     def search(self, query: str, limit: int = 20) -> SearchResult:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Executable, Insert
 
 from smartvideo.agents import audit
 from smartvideo.agents.errors import PushRejected
@@ -32,9 +32,9 @@ from smartvideo.invitations.messages import (
     contact_for,
     first_name_of,
 )
-from smartvideo.invitations.poster import poster_png, poster_spec
+from smartvideo.invitations.poster import poster_image, poster_spec
 from smartvideo.invitations.settings import DeliverySettings
-from smartvideo.links import Link, create_link, link_url, mark_delivered, parse_ttl
+from smartvideo.links import Link, delivered_update, link_url, new_link, parse_ttl
 from smartvideo.render.contract import RecordRejected
 from smartvideo.render.devices import PROFILES, device_profile
 from smartvideo.render.planner import PlanInputs, pick_variant, plan_video, story_record
@@ -178,6 +178,9 @@ class VideoPusher:
     click_context: Callable[[str, Mapping[str, Any]], Mapping[str, Any]]  # (story, record) -> extra
     delivery: DeliverySettings
     start_render: StartRender | None = None
+    # True when record_lookup already reads records by the story's contract (the renderer's does):
+    # a campaign checks thousands, and each contract read is a fifth of a check.
+    lookup_reads_contract: bool = False
     _templates: dict[str, InvitationTemplates] = field(default_factory=dict, repr=False)
 
     @property
@@ -215,7 +218,7 @@ class VideoPusher:
             raise PushRejected("the record's id does not match customer_id", "customer_id")
         try:
             # The one record check (render/contract.py), as the click's render will read it.
-            record = story_record(story, record)
+            record = record if self.lookup_reads_contract else story_record(story, record)
         except RecordRejected as exc:
             raise PushRejected(str(exc), "customer_id") from None
         self._check_record_fits(request, record)
@@ -281,8 +284,16 @@ class VideoPusher:
     def make_link(
         self, actor: Actor, request: PushRequest, now: dt.datetime | None = None
     ) -> Link:
-        return create_link(
-            self.engine,
+        link, statement = self.new_link(actor, request, now)
+        with self.engine.begin() as conn:
+            conn.execute(statement)
+        return link
+
+    def new_link(
+        self, actor: Actor, request: PushRequest, now: dt.datetime | None = None
+    ) -> tuple[Link, Insert]:
+        """The request's link and the insert that stores it (a campaign writes it with its row)."""
+        return new_link(
             self.secret,
             request.story,
             request.customer_id,
@@ -307,31 +318,46 @@ class VideoPusher:
         request: PushRequest,
         record: Mapping[str, Any],
         link: Link,
+    ) -> Delivered:
+        """Deliver the invitation for link with the retry policy; audit and date the delivery."""
+        try:
+            delivered = self.deliver(request, record, link)
+        except InvitationError as exc:
+            self.audit_attempt(actor, request, "failed", link_id=link.id, detail=str(exc))
+            raise
+        with self.engine.begin() as conn:
+            for statement in self.delivered_writes(actor, request, link.id):
+                conn.execute(statement)
+        return delivered
+
+    def deliver(
+        self,
+        request: PushRequest,
+        record: Mapping[str, Any],
+        link: Link,
         *,
         email_sender: EmailSender | None = None,
         sms_sender: SmsSender | None = None,
         stop: threading.Event | None = None,
     ) -> Delivered:
-        """Deliver the invitation for link with the retry policy; audit and date the delivery.
+        """Build and deliver the invitation with the retry policy; nothing is stored.
 
-        A campaign hands over its sending thread's own senders (an open SMTP connection).
+        A campaign hands over its sending thread's own senders (an open SMTP connection) and
+        stores `delivered_writes` with the customer's new state, in one transaction.
         """
         url = link_url(self.public_url, link.token)
-        try:
-            invitation = self._invitation(request, record, link, url)
-            if isinstance(invitation, EmailInvitation):
-                sender = email_sender or self.delivery.email_sender()
-                send: Callable[[], Receipt] = lambda: sender.send_email(invitation)  # noqa: E731
-            else:
-                sms = sms_sender or self.delivery.sms_sender()
-                send = lambda: sms.send_sms(invitation)  # noqa: E731
-            delivered = deliver_with_retries(send, self.delivery.retry, stop=stop)
-        except InvitationError as exc:
-            self.audit_attempt(actor, request, "failed", link_id=link.id, detail=str(exc))
-            raise
-        mark_delivered(self.engine, link.id)
-        self.audit_attempt(actor, request, "sent", link_id=link.id)
-        return delivered
+        invitation = self._invitation(request, record, link, url)
+        if isinstance(invitation, EmailInvitation):
+            sender = email_sender or self.delivery.email_sender()
+            send: Callable[[], Receipt] = lambda: sender.send_email(invitation)  # noqa: E731
+        else:
+            sms = sms_sender or self.delivery.sms_sender()
+            send = lambda: sms.send_sms(invitation)  # noqa: E731
+        return deliver_with_retries(send, self.delivery.retry, stop=stop)
+
+    def delivered_writes(self, actor: Actor, request: PushRequest, link_id: str) -> list[Executable]:
+        """What a delivery stores: the link's delivery date and the audit row."""
+        return [delivered_update(link_id), audit.insert_for(self._audit_entry(actor, request, "sent", link_id))]
 
     def _invitation(
         self, request: PushRequest, record: Mapping[str, Any], link: Link, url: str
@@ -346,15 +372,15 @@ class VideoPusher:
         )
         to = contact_for(record, request.channel)
         if request.channel == "email":
-            png = poster_png(poster_spec(self.library, request.story, ctx.first_name))
-            return self.templates.email(ctx, to, png)
+            poster = poster_image(poster_spec(self.library, request.story, ctx.first_name))
+            return self.templates.email(ctx, to, poster)
         return self.templates.sms(ctx, to)
 
     def poster(self, story: str, record: Mapping[str, Any]) -> bytes:
-        """The poster PNG a customer would get (the agent page previews it)."""
+        """The poster (JPEG) a customer would get (the agent page previews it)."""
         if story not in self.library.stories:
             raise PushRejected(f"unknown story '{story}'", "story")
-        return poster_png(poster_spec(self.library, story, first_name_of(record)))
+        return poster_image(poster_spec(self.library, story, first_name_of(record)))
 
     def audit_attempt(
         self,
@@ -364,20 +390,22 @@ class VideoPusher:
         link_id: str | None = None,
         detail: str | None = None,
     ) -> None:
-        audit.record(
-            self.engine,
-            audit.AuditEntry(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor.name,
-                key_id=actor.key_id,
-                source=actor.source,
-                customer_id=request.customer_id,
-                story=request.story,
-                channel=request.channel,
-                link_id=link_id,
-                outcome=outcome,
-                detail=detail,
-            ),
+        audit.record(self.engine, self._audit_entry(actor, request, outcome, link_id, detail))
+
+    def _audit_entry(
+        self, actor: Actor, request: PushRequest, outcome: str, link_id: str | None = None, detail: str | None = None
+    ) -> audit.AuditEntry:
+        return audit.AuditEntry(
+            at=dt.datetime.now(dt.UTC),
+            actor=actor.name,
+            key_id=actor.key_id,
+            source=actor.source,
+            customer_id=request.customer_id,
+            story=request.story,
+            channel=request.channel,
+            link_id=link_id,
+            outcome=outcome,
+            detail=detail,
         )
 
 
@@ -415,4 +443,5 @@ def pusher_for(
         click_context=lambda story_id, record: renderer.click_context(story_id, record, {}),
         delivery=delivery or DeliverySettings.from_env(Path(config.data_dir)),
         start_render=start if start_render is not None else None,
+        lookup_reads_contract=True,  # Renderer.record_for reads by the story's contract
     )

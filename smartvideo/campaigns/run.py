@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,9 @@ CSV_FIELDS = (
 # This many final transient failures in a row means the server is down, not the customers bad:
 # stop, rather than mark thousands failed one retry schedule at a time.
 FAILURES_IN_A_ROW_TO_STOP = 25
+# A fanned-out run with no customer done for this long stops (its state kept): no worker is taking
+# its tasks. Longer than a chunk takes, shorter than a user waits for nothing.
+FAN_OUT_STALL_SECONDS = int(os.environ.get("SMARTVIDEO_CAMPAIGN_STALL_SECONDS") or 120)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ class CampaignOptions:
     resend: tuple[str, ...] = ()  # customer ids, or ("all",)
     decision: str | None = None  # instead of a story: the decision picks each customer's story
     yes: bool = False  # --resend without asking (the plan is still printed)
-    concurrency: int = 8  # sending threads (per process)
+    concurrency: int = 8  # invitations sent at once: threads, shared out over the sending processes
     processes: int | None = None  # sending processes; None: all cores for 1,000 or more
     quiet: bool = False
 
@@ -150,7 +153,15 @@ class CampaignSender:
     A run uses one; with several sending processes each has its own (`send_shard`).
     """
 
-    def __init__(self, config: Any, options: CampaignOptions, actor_name: str, stop: Any, renders: Any = None):
+    def __init__(
+        self,
+        config: Any,
+        options: CampaignOptions,
+        actor_name: str,
+        stop: Any,
+        renders: Any = None,
+        claim_for: str | None = None,
+    ):
         from smartvideo.agents.push import Actor, pusher_for
         from smartvideo.jobs.lifecycle import RenderJobs
 
@@ -160,6 +171,8 @@ class CampaignSender:
         self.pusher = pusher_for(config, self.engine, self.renders.renderer, start_render=self.renders.start)
         self.actor = Actor(name=actor_name, source="campaign")
         self.stop = stop  # a threading.Event, or a multiprocessing one in a sending process
+        # A worker of a fanned-out run claims each customer for that run first (campaigns/fanout.py).
+        self.claim_for = claim_for
         self._local = threading.local()
         self._senders: list[Any] = []
         self._senders_lock = threading.Lock()
@@ -172,19 +185,27 @@ class CampaignSender:
             pending: set[Future[Outcome]] = set()
             queue = iter(todo)
             window = self.options.concurrency * 4  # a short queue, so Ctrl-C stops quickly
-            while True:
-                while not self.stop.is_set() and len(pending) < window:
-                    entry = next(queue, None)
-                    if entry is None:
+            try:
+                while True:
+                    while not self.stop.is_set() and len(pending) < window:
+                        entry = next(queue, None)
+                        if entry is None:
+                            break
+                        pending.add(
+                            pool.submit(self.one, entry, states[entry.customer_id], entry.customer_id in resend)
+                        )
+                    if not pending:
                         break
-                    pending.add(pool.submit(self.one, entry, states[entry.customer_id], entry.customer_id in resend))
-                if not pending:
-                    break
-                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    outcome = future.result()
-                    if outcome.state != "untouched":
-                        yield outcome
+                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        outcome = future.result()
+                        if outcome.state != "untouched":
+                            yield outcome
+            except BaseException:
+                # Interrupted (a second Ctrl-C, a task's time limit): those queued do not begin, so
+                # the pool's exit waits only for the invitations in flight.
+                self.stop.set()
+                raise
 
     def _senders_for_thread(self) -> tuple[Any, Any]:
         """This thread's email and SMS senders; an SMTP connection stays open for the run."""
@@ -218,6 +239,10 @@ class CampaignSender:
         if self.stop.is_set():
             return Outcome(entry.customer_id, "untouched")
         name, cid = self.options.name, entry.customer_id
+        if self.claim_for is not None and not store.claim(self.engine, name, cid, self.claim_for):
+            if store.lock_holder(self.engine, name) != self.claim_for:
+                self.stop.set()  # the run ended or lost its lock: this sender takes nobody more
+            return Outcome(cid, "untouched")  # or another worker has this customer
         choice = None
         story, variant = self.options.story, self.options.variant
         if self.options.decision and before.link_id:
@@ -256,28 +281,35 @@ class CampaignSender:
                     link = link_by_id(self.engine, self.pusher.secret, before.link_id)
                 except LinkError:
                     link = None  # expired or removed: a new link
-            if link is None:
-                link = self.pusher.make_link(self.actor, request)
-                if choice is not None:
-                    from smartvideo.nba.store import log_decision
+            link_insert: list[Any] = []  # a new link is stored with the customer's row that names it
+            if link is None and choice is not None:
+                from smartvideo.nba.store import log_decision
 
-                    log_decision(self.engine, choice, cid, link.id, dt.datetime.now(dt.UTC))
+                link = self.pusher.make_link(self.actor, request)
+                log_decision(self.engine, choice, cid, link.id, dt.datetime.now(dt.UTC))
+            elif link is None:
+                link, statement = self.pusher.new_link(self.actor, request)
+                link_insert.append(statement)
+            if link_insert and request.prerender:
+                with self.engine.begin() as conn:  # the render job reads the link
+                    conn.execute(link_insert.pop())
             render = self.pusher.prerender(request, link)
             render_state = str(render.get("status", "queued")) if render else before.render
             if request.channel == "none":
                 self.pusher.audit_attempt(self.actor, request, "sent", link_id=link.id)
-                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None)
+                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None,
+                                also=link_insert)
                 return Outcome(cid, "created")
-            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state)
+            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state, also=link_insert)
             email, sms = self._senders_for_thread()
             try:
-                delivered = self.pusher.invite(
-                    self.actor, request, record, link, email_sender=email, sms_sender=sms, stop=self.stop
-                )
-            except DeliveryGaveUp as exc:
-                store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
-                return Outcome(cid, "failed", exc.reason, transient=exc.transient)
+                delivered = self.pusher.deliver(request, record, link, email_sender=email, sms_sender=sms,
+                                                stop=self.stop)
             except InvitationError as exc:
+                self.pusher.audit_attempt(self.actor, request, "failed", link_id=link.id, detail=str(exc))
+                if isinstance(exc, DeliveryGaveUp):
+                    store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
+                    return Outcome(cid, "failed", exc.reason, transient=exc.transient)
                 store.set_state(self.engine, name, cid, "failed", reason=str(exc))
                 return Outcome(cid, "failed", str(exc))
             store.set_state(
@@ -289,6 +321,7 @@ class CampaignSender:
                 sent=True,
                 delivered_to=mask_contact(delivered.receipt.to),
                 reason="resent" if resend else None,
+                also=self.pusher.delivered_writes(self.actor, request, link.id),
             )
             return Outcome(cid, "sent")
         except Exception as exc:  # noqa: BLE001 - one broken record must not end a run of thousands
@@ -434,7 +467,8 @@ class CampaignRun:
         if resend and not self._confirmed(len(resend)):
             self.console.print("nothing sent: --resend was not confirmed")
             return 1
-        report = self._send_all(todo, states, resend)
+        scaled = self.renders.mode == "scaled"
+        report = self._fan_out(todo, resend) if scaled else self._send_all(todo, states, resend)
         if not report.interrupted and options.prerender and self.renders.mode == "embedded":
             self._wait_for_renders(todo)
         self._write_csv(entries, out)
@@ -546,6 +580,79 @@ class CampaignRun:
                     self.stop.set()
         return report
 
+    def _fan_out(self, todo: list[Entry], resend: set[str]) -> RunReport:
+        """Scaled mode: the customers go out as Celery tasks (campaigns/fanout.py); this run keeps
+        the lock and follows the progress in the store until every customer is done."""
+        import kombu.exceptions
+        from celery import Celery
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from smartvideo.campaigns import fanout
+
+        report = RunReport()
+        name = self.options.name
+        store.prepare_fan_out(self.engine, name, self.owner, resend)
+        broker = Celery("smartvideo", broker=self.config.broker_url, set_as_current=False)
+        tasks = fanout.chunk_tasks(name, self.owner, [e.customer_id for e in todo], resend)
+        try:
+            with broker.connection_for_write() as connection, broker.producer_or_acquire() as producer:
+                connection.ensure_connection(max_retries=3)
+                for task in tasks:
+                    broker.send_task(fanout.TASK, args=[task.as_message()], producer=producer)
+        except (OSError, kombu.exceptions.KombuError) as exc:
+            # Tasks already sent are harmless: they work only while this run holds the lock.
+            raise SmartVideoError(f"cannot reach the broker {self.config.broker_url}: {exc}") from None
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+
+        def on_interrupt() -> None:
+            report.interrupted = True
+            progress.console.print("[yellow]stopping[/]: the workers finish the invitations in flight")
+
+        waiting = stopping = 0.0
+        with (
+            Progress(*columns, console=self.console, transient=False, disable=self.options.quiet) as progress,
+            graceful_interrupt(self.stop, on_interrupt),
+        ):
+            bar = progress.add_task(f"campaign {name} ({len(tasks)} tasks to the workers)", total=len(todo))
+            last = -1
+            while True:
+                counts = store.state_counts(self.engine, name)
+                left = counts.get("pending", 0) + counts.get("sending", 0)
+                progress.update(bar, completed=len(todo) - left)
+                if left == 0 or (self.stop.is_set() and not counts.get("sending")):
+                    break
+                if self.stop.is_set():
+                    # Releasing the lock stops the workers taking customers; those in flight finish
+                    # (a worker killed mid-send leaves its customer `sending`: the next run does it).
+                    store.release_lock(self.engine, name, self.owner)
+                    stopping += 0.5
+                    if stopping > FAN_OUT_STALL_SECONDS / 4:
+                        break
+                waiting = 0.0 if left != last else waiting + 0.5
+                last = left
+                if waiting >= FAN_OUT_STALL_SECONDS and not self.stop.is_set():
+                    report.stop_reason = (
+                        f"no customer was done for {FAN_OUT_STALL_SECONDS} s with {left} to go: are the "
+                        "workers running (celery -A worker worker) and is the broker reachable? "
+                        "Run the campaign again to resume."
+                    )
+                    self.stop.set()
+                    store.release_lock(self.engine, name, self.owner)
+                    continue
+                time.sleep(0.5)  # the store is the progress; Ctrl-C is seen on the next turn
+        after = store.customer_states(self.engine, name)
+        for entry in todo:
+            state = after[entry.customer_id]
+            if state.state in ("pending", "sending"):
+                continue
+            report.counts[state.state] += 1
+            if state.state in ("skipped", "failed"):
+                what = "skipped" if state.state == "skipped" else "not delivered"
+                self.console.print(
+                    f"[yellow]{what}[/] record {state.row} ({entry.customer_id}): {_escape(state.reason or '?')}"
+                )
+        return report
+
     def _outcomes(
         self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]
     ) -> Iterator[Outcome]:
@@ -571,6 +678,9 @@ class CampaignRun:
         import queue as queues
 
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked SQL connections
+        # --concurrency is for the whole run: threads in one process take turns on one interpreter
+        # lock, and each turn costs CPU, so a process gets its share, not the whole number.
+        options = replace(self.options, concurrency=max(1, -(-self.options.concurrency // processes)))
         stop = ctx.Event()
         results: Any = ctx.Queue()
         workers = []
@@ -581,7 +691,7 @@ class CampaignRun:
                     target=send_shard,
                     args=(
                         self.config,
-                        self.options,
+                        options,
                         self.actor.name,
                         shard,
                         {e.customer_id: states[e.customer_id] for e in shard},

@@ -20,7 +20,7 @@ import json
 import os
 import socket
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Executable,
     ForeignKey,
     Index,
     Integer,
@@ -370,9 +371,14 @@ def set_state(
     *,
     attempts_added: int = 0,
     sent: bool = False,
+    also: Sequence[Executable] = (),
     **values: Any,
 ) -> None:
-    """Move one customer to state, with the link id, reason, render and so on given."""
+    """Move one customer to state, with the link id, reason, render and so on given.
+
+    `also` are writes that belong with the move (a delivery's audit row and link date): one
+    transaction for all, so the state and what it records cannot disagree.
+    """
     if state not in STATES:
         raise ValueError(f"unknown campaign customer state {state!r}")
     table = campaign_customers_table
@@ -385,6 +391,8 @@ def set_state(
         conn.execute(
             update(table).where(table.c.campaign == name, table.c.customer_id == customer_id).values(**changes)
         )
+        for statement in also:
+            conn.execute(statement)
 
 
 def set_render(engine: Engine, name: str, renders: Mapping[str, str]) -> None:
@@ -425,3 +433,75 @@ def customers_in(engine: Engine, name: str, states: Iterable[str], limit: int) -
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return [_customer(r) for r in rows]
+
+
+# ---- fanned out over workers (scaled mode) ------------------------------------------------------
+
+CLAIMABLE = ("pending", "failed", "skipped")
+
+
+def claim(engine: Engine, name: str, customer_id: str, owner: str) -> bool:
+    """Move one customer to `sending` for the run `owner`, if it still holds the campaign's lock
+    and nobody has the customer: one statement, so two workers (or a redelivered task) can never
+    both send, and a run that lost its lock sends nothing more."""
+    table = campaign_customers_table
+    holds_lock = (
+        select(campaigns_table.c.name)
+        .where(campaigns_table.c.name == name, campaigns_table.c.lock_owner == owner)
+        .exists()
+    )
+    with engine.begin() as conn:
+        return bool(
+            conn.execute(
+                update(table)
+                .where(
+                    table.c.campaign == name,
+                    table.c.customer_id == customer_id,
+                    table.c.state.in_(CLAIMABLE),
+                    holds_lock,
+                )
+                .values(state="sending", updated_at=_now())
+            ).rowcount
+        )
+
+
+def lock_holder(engine: Engine, name: str) -> str | None:
+    with engine.connect() as conn:
+        return lock_holder_in(conn, name)
+
+
+def prepare_fan_out(engine: Engine, name: str, owner: str, resend: Iterable[str]) -> None:
+    """Before a run's tasks go out: customers left `sending` by an earlier run, and those to be
+    sent again (--resend), become pending, so a worker can claim each of them once."""
+    table = campaign_customers_table
+    now = _now()
+    resend = list(resend)
+    with engine.begin() as conn:
+        if lock_holder_in(conn, name) != owner:
+            raise CampaignBusy(f"campaign '{name}' is no longer locked by this run")
+        conn.execute(
+            update(table).where(table.c.campaign == name, table.c.state == "sending").values(state="pending")
+        )
+        for start in range(0, len(resend), 500):
+            conn.execute(
+                update(table)
+                .where(table.c.campaign == name, table.c.customer_id.in_(resend[start : start + 500]))
+                .values(state="pending", reason="to be sent again (--resend)", updated_at=now)
+            )
+
+
+def lock_holder_in(conn: Any, name: str) -> str | None:
+    return conn.execute(select(campaigns_table.c.lock_owner).where(campaigns_table.c.name == name)).scalar()
+
+
+def states_of(engine: Engine, name: str, customer_ids: Iterable[str]) -> dict[str, CustomerState]:
+    table = campaign_customers_table
+    ids = list(customer_ids)
+    found: dict[str, CustomerState] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 500):
+            rows = conn.execute(
+                select(table).where(table.c.campaign == name, table.c.customer_id.in_(ids[start : start + 500]))
+            ).all()
+            found.update((r.customer_id, _customer(r)) for r in rows)
+    return found

@@ -158,7 +158,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="invite again customers already invited (all of them, or these ids); says who first",
     )
     p.add_argument("--yes", action="store_true", help="do not ask before --resend")
-    p.add_argument("--concurrency", type=int, default=8, help="invitations sent at once (default: %(default)s)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="invitations sent at once, over all sending processes (default: %(default)s)",
+    )
     p.add_argument(
         "--processes",
         type=int,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.utils
 import json
 import smtplib
 import ssl
@@ -20,7 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from smartvideo.atomic_files import write_atomic
 from smartvideo.invitations.errors import DeliveryFailed
@@ -60,7 +61,7 @@ class OutboxSender:
         path = self.folder / f"{_stamp()}-{invitation.link_id}.eml"
         try:
             # Never a half-written file in the outbox: a mail pickup sees all or nothing.
-            write_atomic(path, invitation.to_message(self.sender).as_bytes())
+            write_atomic(path, invitation.to_bytes(self.sender)[1])
         except OSError as exc:
             raise DeliveryFailed(
                 f"cannot write to the outbox {self.folder}: {exc.strerror}"
@@ -161,20 +162,21 @@ class SmtpConnection:
         self.close()
 
     def send_email(self, invitation: EmailInvitation) -> Receipt:
-        message = invitation.to_message(self.sender.sender)
+        message_id, message = invitation.to_bytes(self.sender.sender)
+        envelope_from = email.utils.parseaddr(self.sender.sender)[1] or self.sender.sender
         with self._lock:
-            refused = self._send(message)
+            refused = self._send(envelope_from, invitation.to, message)
         if refused:
             raise DeliveryFailed(f"the SMTP server refused {', '.join(refused)}")
-        return Receipt("email", "smtp", invitation.to, str(message["Message-ID"]))
+        return Receipt("email", "smtp", invitation.to, message_id)
 
-    def _send(self, message: Any) -> dict[str, tuple[int, bytes]]:
+    def _send(self, envelope_from: str, to: str, message: bytes) -> dict[str, tuple[int, bytes]]:
         for fresh_try in (False, True):
             reused = self._client is not None
             try:
                 if self._client is None:
                     self._client = self.sender.open_client()
-                return self._client.send_message(message)
+                return self._client.sendmail(envelope_from, [to], message)
             except smtplib.SMTPServerDisconnected:
                 self._drop()
                 if reused and not fresh_try:

@@ -34,6 +34,7 @@ from smartvideo.agents.errors import InvalidAgentKey, PushRejected
 from smartvideo.agents.push import Actor, PushFailed, PushRequest, VideoPusher, pusher_for
 from smartvideo.agents.rate_limit import AgentRateLimit, RateLimitExceeded, agent_rate_limit
 from smartvideo.errors import DataSourceError, SmartVideoError
+from smartvideo.invitations.poster import POSTER_TYPE
 from smartvideo.invitations.settings import DeliverySettings
 from smartvideo.nba.arbitration import Choice, NoEligibleAction
 from smartvideo.nba.engine import UnknownDecision
@@ -296,6 +297,45 @@ def _default_channel(chosen: CustomerHit | None) -> str:
     return "email" if chosen.has_email else "sms" if chosen.has_phone else "none"
 
 
+OFFER_SEPARATOR = "|"  # an offer is "<story>|<channel>": one choice, so the card sends what it shows
+
+
+def _offers(chosen: CustomerHit, stories: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Every story by every channel, grouped by channel; a channel the customer cannot get is
+    shown with the reason (the invalid value included) and cannot be chosen."""
+    channels = (
+        ("email", chosen.has_email, chosen.email_to, chosen.email_problem),
+        ("sms", chosen.has_phone, chosen.phone_to, chosen.phone_problem),
+    )
+    groups = []
+    for channel, usable, to, problem in channels:
+        word, what = ("email", "email") if channel == "email" else ("SMS", "phone")
+        sms_note = "" if channel == "email" else ": a text message with the link (no picture)"
+        groups.append({
+            "channel": channel,
+            "usable": usable,
+            "label": f"By {word} to {to}" if usable else f"By {word}: not possible ({what} {problem})",
+            "summary": f"by {word} to {to}{sms_note}",
+        })
+    groups.append({"channel": "none", "usable": True, "label": "Link only: nothing is sent",
+                   "summary": "as a link only: nothing is sent to the customer"})
+    for group in groups:
+        group["options"] = [
+            {"value": f"{s['id']}{OFFER_SEPARATOR}{group['channel']}", "story": s["id"], "title": s["title"]}
+            for s in stories
+        ]
+    return groups
+
+
+def _story_and_channel(form: Any) -> tuple[str, str]:
+    """The page sends one `offer` (story and channel); separate fields are read too (API-like posts)."""
+    offer = form.get("offer", "").strip()
+    if OFFER_SEPARATOR in offer:
+        story, _, channel = offer.rpartition(OFFER_SEPARATOR)
+        return story.strip(), channel.strip()
+    return form.get("story", "").strip(), form.get("channel", "none").strip()
+
+
 def _console(agent: keys.AgentKey, status: int = 200, **values: Any) -> tuple[str, int]:
     query = values.pop("q", request.args.get("q", "")).strip()
     limit = _limit()
@@ -306,7 +346,13 @@ def _console(agent: keys.AgentKey, status: int = 200, **values: Any) -> tuple[st
     if chosen and chosen not in hits:
         hits.insert(0, chosen)
     stories = _stories()
+    if chosen is not None:  # only what can be sent to this customer: their stories, and the decisions
+        stories = [s for s in stories if s["id"] in chosen.stories or s["id"].startswith(DECISION_PREFIX)]
     story = _selected_story(chosen, values.pop("story", request.args.get("story", "")), stories)
+    channel = values.pop("channel", None) or request.args.get("channel") or _default_channel(chosen)
+    offers = _offers(chosen, stories) if chosen else []
+    if not any(g["channel"] == channel and g["usable"] for g in offers):
+        channel = _default_channel(chosen)
     return render_template(
         "pages/agent.html",
         agent=agent,
@@ -318,7 +364,9 @@ def _console(agent: keys.AgentKey, status: int = 200, **values: Any) -> tuple[st
         stories=stories,
         chosen=chosen,
         story=story,
-        channel=values.pop("channel", None) or _default_channel(chosen),
+        channel=channel,
+        offers=offers,
+        offer=f"{story}{OFFER_SEPARATOR}{channel}",
         csrf=csrf_token(),
         recent=audit.recent(_services().engine, 10, actor=agent.name),
         **values,
@@ -387,7 +435,7 @@ def agent_customers() -> Any:
     )
 
 
-@bp.get("/agent/poster.png")
+@bp.get("/agent/poster.jpg")
 def agent_poster() -> Any:
     """The poster the customer would get, for the page's preview."""
     if _page_agent() is None:
@@ -397,10 +445,10 @@ def agent_poster() -> Any:
         if story.startswith(DECISION_PREFIX):
             story = _decide(story.removeprefix(DECISION_PREFIX), customer_id).story
         record = _pusher().check(PushRequest(customer_id=customer_id, story=story))
-        png = _pusher().poster(story, record)
+        image = _pusher().poster(story, record)
     except PushRejected as exc:
         return _error(422, exc.reason, field=exc.field)
-    response = Response(png, mimetype="image/png")
+    response = Response(image, mimetype="/".join(POSTER_TYPE))
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
@@ -419,7 +467,8 @@ def agent_send() -> Any:
             customer_id=form.get("customer_id", ""),
         )
     actor = Actor(name=agent.name, source="page", key_id=agent.key_id)
-    customer_id, story = form.get("customer_id", "").strip(), form.get("story", "").strip()
+    customer_id = form.get("customer_id", "").strip()
+    story, channel = _story_and_channel(form)
     try:
         _state().rate_limit.check(agent.key_id)
     except RateLimitExceeded as exc:
@@ -435,11 +484,12 @@ def agent_send() -> Any:
             error=f"Too many videos sent with this key ({exc.rate}). Wait a moment.",
             customer_id=customer_id,
             story=story,
+            channel=channel,
         )
     choice = None
     try:
         fields: dict[str, Any] = {"customer_id": customer_id, "story": story,
-                                  "channel": form.get("channel", "none"), "prerender": form.get("prerender") == "on"}
+                                  "channel": channel, "prerender": form.get("prerender") == "on"}
         if story.startswith(DECISION_PREFIX):
             choice = _decide(story.removeprefix(DECISION_PREFIX), customer_id)
             fields.update(story=choice.story, **({"variant": choice.variant} if choice.variant else {}))
@@ -454,7 +504,7 @@ def agent_send() -> Any:
             error=exc.reason,
             customer_id=customer_id,
             story=story,
-            channel=form.get("channel"),
+            channel=channel,
         )
     except PushFailed as exc:
         return render_template(

@@ -22,3 +22,27 @@ def free_port() -> int:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+class Served:
+    """A WSGI app behind a real server (waitress) on a loopback port, in a thread."""
+
+    def __init__(self, application: object):
+        import threading
+
+        from waitress.server import create_server
+
+        self.port = free_port()
+        self.server = create_server(application, host="127.0.0.1", port=self.port, threads=4)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.close()

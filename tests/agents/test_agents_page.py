@@ -26,7 +26,7 @@ def login(client: Any, key: str) -> Any:
 def test_the_page_asks_for_a_key_first(client: Any) -> None:
     page = client.get("/agent")
     assert page.status_code == 200 and 'name="key"' in page.get_data(as_text=True)
-    assert client.get("/agent/poster.png?customer=C1001&story=first_bill").status_code == 401
+    assert client.get("/agent/poster.jpg?customer=C1001&story=first_bill").status_code == 401
 
 
 def test_a_wrong_key_is_refused(client: Any) -> None:
@@ -62,10 +62,10 @@ def test_find_a_customer_by_name_or_id(client: Any, agent_key: str) -> None:
 def test_preview_shows_the_posters_of_the_chosen_customer(client: Any, agent_key: str) -> None:
     login(client, agent_key)
     page = client.get("/agent?q=anna&customer=C1001&story=first_bill").get_data(as_text=True)
-    assert "/agent/poster.png?customer=C1001" in page
-    poster = client.get("/agent/poster.png?customer=C1001&story=first_bill")
-    assert poster.mimetype == "image/png" and Image.open(io.BytesIO(poster.data)).width == 1200
-    assert client.get("/agent/poster.png?customer=C9999&story=first_bill").status_code == 422
+    assert "/agent/poster.jpg?customer=C1001" in page
+    poster = client.get("/agent/poster.jpg?customer=C1001&story=first_bill")
+    assert poster.mimetype == "image/jpeg" and Image.open(io.BytesIO(poster.data)).width == 1200
+    assert client.get("/agent/poster.jpg?customer=C9999&story=first_bill").status_code == 422
 
 
 def test_send_from_the_page_makes_the_link_and_audits_it(client: Any, agent_key: str, services: Any) -> None:

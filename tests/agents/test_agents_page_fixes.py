@@ -29,7 +29,7 @@ def csrf(client: Any) -> str:
 def selected(html: str, select_id: str) -> str:
     block = re.search(rf'<select id="{select_id}".*?</select>', html, re.S)
     assert block, select_id
-    chosen = re.findall(r'<option value="([^"]+)"[^>]*\bselected\b', block.group(0))
+    chosen = re.findall(r'<option value="([^"]+)"[^>]*?\bselected\b', block.group(0), re.S)
     assert len(chosen) == 1, chosen
     return chosen[0]
 
@@ -41,17 +41,34 @@ def test_the_story_shown_is_the_story_previewed_and_sent(
 
     login(client, agent_key)
     html = client.get("/agent?customer=C1001").get_data(as_text=True)
-    story = selected(html, "story")
+    story, channel = selected(html, "offer").split("|")  # one choice: the story and the channel
     assert f"story={story}" in html.split('id="poster"', 1)[1].split(">", 1)[0]
-    assert selected(html, "channel") == "email"  # email when there is one; SMS is not the default
+    assert channel == "email"  # email when there is one; SMS is not the default
+    title = services.renderer.library.stories[story].title
+    assert f"Sends “{title}” by email to a***@" in html
     response = client.post(
         "/agent/send",
-        data={"customer_id": "C1001", "story": story, "channel": "none", "csrf": csrf(client)},
+        data={"customer_id": "C1001", "offer": f"{story}|none", "csrf": csrf(client)},
     )
-    title = services.renderer.library.stories[story].title
     assert response.status_code == 200
     assert f"The link to “{title}” is ready" in response.get_data(as_text=True)
-    assert audit.recent(services.engine, 1)[0].story == story
+    entry = audit.recent(services.engine, 1)[0]
+    assert (entry.story, entry.channel) == (story, "none")
+
+
+def test_a_channel_the_customer_cannot_get_is_shown_with_why_and_cannot_be_chosen(
+    client: Any, agent_key: str, services: Any
+) -> None:
+    from smartvideo.agents.customer_search import CustomerDirectory
+
+    login(client, agent_key)
+    directory = CustomerDirectory(services.renderer.library)
+    without = next(h for h in directory._hits.values() if not h.has_phone or not h.has_email)  # noqa: SLF001
+    html = client.get(f"/agent?customer={without.id}&channel=sms").get_data(as_text=True)
+    missing = "SMS" if not without.has_phone else "email"
+    group = re.search(rf'<optgroup label="By {missing}: not possible \(([^)]*)\)"[^>]*>', html)
+    assert group and group.group(0).rstrip(">").endswith(" disabled"), html
+    assert selected(html, "offer").split("|")[1] != ("sms" if missing == "SMS" else "email")
 
 
 def test_search_ranks_whole_names_first_counts_matches_and_shows_more_on_request(

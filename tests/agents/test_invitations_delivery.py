@@ -20,7 +20,7 @@ from smartvideo.invitations.messages import (
     contact_for,
     first_name_of,
 )
-from smartvideo.invitations.poster import POSTER_SIZE, poster_png, poster_spec
+from smartvideo.invitations.poster import POSTER_SIZE, poster_image, poster_spec
 from smartvideo.invitations.sms_length import fits_one_sms, fold_to_gsm7, sms_limit, sms_units
 from smartvideo.render.scene_loader import load_library
 
@@ -104,12 +104,12 @@ def test_contacts_come_from_the_record_and_are_checked() -> None:
 
 
 def test_poster_is_a_personal_frame_with_a_play_button(library: Any) -> None:
-    png = poster_png(poster_spec(library, "first_bill", "Anna"))
+    png = poster_image(poster_spec(library, "first_bill", "Anna"))
     image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG" and image.size == POSTER_SIZE
+    assert image.format == "JPEG" and image.size == POSTER_SIZE
     # Personal: another name gives another picture; deterministic: the same name the same bytes.
-    assert png == poster_png(poster_spec(library, "first_bill", "Anna"))
-    assert png != poster_png(poster_spec(library, "first_bill", "Maximiliaan"))
+    assert png == poster_image(poster_spec(library, "first_bill", "Anna"))
+    assert png != poster_image(poster_spec(library, "first_bill", "Maximiliaan"))
     # The play button (white disc) sits in the middle of the lower half.
     r, g, b = image.convert("RGB").getpixel((POSTER_SIZE[0] // 2 - 40, int(POSTER_SIZE[1] * 0.65)))
     assert min(r, g, b) > 230
@@ -118,7 +118,7 @@ def test_poster_is_a_personal_frame_with_a_play_button(library: Any) -> None:
 def test_email_has_text_and_html_parts_and_the_poster_inline(
     templates: InvitationTemplates, library: Any
 ) -> None:
-    png = poster_png(poster_spec(library, "first_bill", "Anna"))
+    png = poster_image(poster_spec(library, "first_bill", "Anna"))
     message = templates.email(context(), "anna@example.com", png).to_message(
         "Nova <video@nova.example>"
     )
@@ -130,7 +130,7 @@ def test_email_has_text_and_html_parts_and_the_poster_inline(
     assert URL in text and f'href="{URL}"' in html
     related = message.get_payload()[1]
     assert related.get_content_type() == "multipart/related"
-    image = next(part for part in message.walk() if part.get_content_type() == "image/png")
+    image = next(part for part in message.walk() if part.get_content_type() == "image/jpeg")
     cid = image["Content-ID"].strip("<>")
     assert f'src="cid:{cid}"' in html and image.get_content() == png
 
@@ -146,7 +146,7 @@ def test_html_escapes_what_it_shows(templates: InvitationTemplates, library: Any
 def test_smtp_adapter_delivers_to_a_real_smtp_server(
     smtp_server: Any, templates: InvitationTemplates, library: Any
 ) -> None:
-    png = poster_png(poster_spec(library, "first_bill", "Anna"))
+    png = poster_image(poster_spec(library, "first_bill", "Anna"))
     sender = SmtpSender(host=smtp_server.host, port=smtp_server.port, sender="video@nova.example")
     receipt = sender.send_email(templates.email(context(), "anna@example.com", png))
     assert smtp_server.envelopes == [("video@nova.example", ["anna@example.com"])]
@@ -215,7 +215,7 @@ def test_email_push_goes_through_smtp(
     [message] = smtp_server.messages
     assert body["url"] in message.get_body(("plain",)).get_content()
     assert message["X-SmartVideo-Link"] == body["link_id"]
-    poster = next(p for p in message.walk() if p.get_content_type() == "image/png").get_content()
+    poster = next(p for p in message.walk() if p.get_content_type() == "image/jpeg").get_content()
     assert Image.open(io.BytesIO(poster)).size == POSTER_SIZE
 
 
@@ -275,7 +275,7 @@ def test_a_broken_logo_or_button_image_does_not_stop_the_poster(library: Any, tm
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png")
     spec = replace(poster_spec(library, "first_bill", "Anna"), logo=broken, play_button=broken)
-    image = Image.open(io.BytesIO(poster_png(spec))).convert("RGB")
+    image = Image.open(io.BytesIO(poster_image(spec))).convert("RGB")
     assert min(image.getpixel((POSTER_SIZE[0] // 2 - 40, int(POSTER_SIZE[1] * 0.65)))) > 230  # drawn button
 
 

@@ -95,7 +95,7 @@ def test_the_agent_page_offers_the_best_video_and_says_why(app: Any, services: A
         session["csrf"] = "t"
     client.post("/agent/login", data={"key": key, "csrf": "t"})
     page = client.get("/agent?customer=C1004").get_data(as_text=True)
-    assert 'value="decision:next_video"' in page and "Best video for this customer" in page
+    assert 'value="decision:next_video|email"' in page and "Best video for this customer" in page
     sent = client.post("/agent/send", data={"customer_id": "C1004", "story": "decision:next_video",
                                             "channel": "none", "csrf": _csrf(client)})
     text = sent.get_data(as_text=True)
