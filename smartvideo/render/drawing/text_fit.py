@@ -102,7 +102,9 @@ def _largest(lo: int, hi: int, fn: Callable[[int], tuple[str, ...] | None]):
     if first is None:
         return None
     best = (lo, first)
-    a, b = lo + 1, hi
+    if hi > lo and (largest := fn(hi)) is not None:
+        return (hi, largest)  # the common case (a name, a figure): it fits at full size, one measure more
+    a, b = lo + 1, hi - 1
     while a <= b:
         mid = (a + b) // 2
         lines = fn(mid)
