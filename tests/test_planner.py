@@ -188,3 +188,16 @@ def test_a_scene_timed_on_its_own_equals_the_scene_timed_in_order(lib, customers
     last = in_order[-1]
     assert planner.scene(last.index, last.start) == last  # a renderer may time it before the others
     assert planner.voice_lines() == [(s.voice.text, s.voice.profile) for s in in_order if s.voice]
+
+
+def test_a_record_read_by_a_story_is_not_read_again_for_it_but_is_for_another_story() -> None:
+    from smartvideo.render.planner import story_record
+
+    library = load_library(Path(__file__).resolve().parents[1])
+    bill, offer = library.story("first_bill"), library.story("upgrade_offer")
+    raw = FileCustomerSource(library.path(bill.customer_data)).get("C1001")
+    once = story_record(bill, raw)
+    assert story_record(bill, once) is once  # the campaign's lookup, check and plan read it once
+    assert story_record(bill, dict(once)) == once and story_record(bill, dict(once)) is not once
+    other = story_record(offer, once)  # another story's contract reads it again
+    assert other is not once and story_record(offer, other) is other

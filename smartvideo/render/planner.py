@@ -82,13 +82,28 @@ def pick_variant(story: StorySpec, customer_id: str, wanted: str | None = None) 
     return story.variants[-1]
 
 
+class StoryRecord(dict):
+    """A record as a story's contract read it (defaults filled in). Reading it again for the same
+    contract and defaults gives it back as it is: a campaign's lookup, its checks and its plan read
+    each customer once, not three times."""
+
+    __slots__ = ("contract", "defaults")
+    contract: Any
+    defaults: Any
+
+
 def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
     """The record read by the story's contract, its defaults filled in: the one conversion path.
 
     CLI renders, on-click renders, agent pushes, campaigns and check-data all come through here;
     a record that breaks the contract is a RecordRejected naming the record and the field.
     """
-    return read_record(story.contract, with_defaults(record, story.defaults))
+    if (isinstance(record, StoryRecord) and getattr(record, "contract", None) is story.contract
+            and getattr(record, "defaults", None) is story.defaults):
+        return record
+    out = StoryRecord(read_record(story.contract, with_defaults(record, story.defaults)))
+    out.contract, out.defaults = story.contract, story.defaults
+    return out
 
 
 def build_context(story: StorySpec, record: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -138,9 +138,9 @@ def test_the_agent_page_sends_the_policy_story_as_the_best_video(app: Any, servi
     with client.session_transaction() as session:
         session["csrf"] = "t"
     client.post("/agent/login", data={"key": key, "csrf": "t"})
-    assert 'value="decision:next_video"' in client.get("/agent?customer=C1001").get_data(as_text=True)
-    poster = client.get("/agent/poster.png?customer=C1001&story=decision:next_video")
-    assert poster.status_code == 200 and poster.mimetype == "image/png"
+    assert 'value="decision:next_video|email"' in client.get("/agent?customer=C1001").get_data(as_text=True)
+    poster = client.get("/agent/poster.jpg?customer=C1001&story=decision:next_video")
+    assert poster.status_code == 200 and poster.mimetype == "image/jpeg"
     sent = client.post("/agent/send", data={"customer_id": "C1001", "story": "decision:next_video",
                                             "channel": "email", "csrf": _csrf(client)})
     text = sent.get_data(as_text=True)
