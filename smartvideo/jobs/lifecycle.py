@@ -14,6 +14,7 @@ redelivery (after the visibility timeout) finds the video made, or the run lock 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -24,7 +25,7 @@ from smartvideo.config import AppConfig
 from smartvideo.jobs import render_rows
 from smartvideo.jobs.context import JobContext
 from smartvideo.jobs.keys import RenderJob, VideoFiles, job_key
-from smartvideo.jobs.locks import JobLocks, claim_name, run_lock_name, takeover_name
+from smartvideo.jobs.locks import JobLocks, claim_name, click_name, run_lock_name, takeover_name
 from smartvideo.jobs.render_job import RUN_LOCK_TTL, claim_ttl
 from smartvideo.jobs.runners import JobRunner, runner_for
 from smartvideo.links import Link
@@ -132,6 +133,8 @@ class RenderJobs:
             render_rows.mark_queued(self.engine, key, link.id, link.story, device.name, link.variant)
         # A first click writes no SQL: the claim says "queued" and the job writes the row. This
         # keeps the click path free of database write locks (SQLite's busy wait sleeps).
+        if click:  # kept beside the claim: a takeover after a dead worker renders with it too
+            self.locks.remember(click_name(key), json.dumps(dict(click)), claim_ttl(self.config.render_time_limit))
         self.runner.submit(RenderJob(key=key, link_id=link.id, device=device.name, click=dict(click or {})))
         return {"status": "queued", "progress": 0.0, "playlist": False}
 
@@ -155,9 +158,11 @@ class RenderJobs:
             log.warning("job %s: its worker stopped renewing the lease; queued again", row.id)
             render_rows.mark_queued(self.engine, row.id, link.id, link.story, device.name, link.variant)
             self.locks.acquire(claim_name(row.id), row.id, claim_ttl(self.config.render_time_limit))
-            # The click's context (location) went with the lost message; the plan falls back as for
-            # a click without one.
-            self.runner.submit(RenderJob(key=row.id, link_id=link.id, device=device.name, click=dict(click or {})))
+            # The click's context (location) went with the lost message: the first click's, kept
+            # beside the claim, else this request's.
+            kept = self.locks.recall(click_name(row.id))
+            context = json.loads(kept) if kept else dict(click or {})
+            self.runner.submit(RenderJob(key=row.id, link_id=link.id, device=device.name, click=context))
         return {"status": "queued", "progress": 0.0, "playlist": False}
 
     def _status_of(self, row: render_rows.RenderRow, link: Link, device: DeviceProfile) -> dict[str, Any]:

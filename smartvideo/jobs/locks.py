@@ -1,18 +1,21 @@
 """Job locks: the claim (one job per key is queued or running) and the run lock (one worker at a time).
 
 Scaled mode keeps them in Redis (SET NX with an expiry, so a dead worker's lock runs out); the
-embedded runner keeps them in this process. Both offer the same four calls.
+embedded runner keeps them in this process. Both offer the same calls, and keep the click's
+context beside the claim (`remember`/`recall`), so a job taken over from a dead worker renders with
+the click's location as the first would have.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 CLAIM_PREFIX = "smartvideo:claim:"
 RUN_PREFIX = "smartvideo:run:"
 TAKEOVER_PREFIX = "smartvideo:takeover:"
+CLICK_PREFIX = "smartvideo:click:"
 
 # Release only when the lock still holds our token: a lock that ran out and was taken by
 # another worker must not be deleted by the first one.
@@ -30,6 +33,8 @@ class JobLocks(Protocol):
     def release(self, name: str, owner: str | None = None) -> None: ...
     def held(self, name: str) -> bool: ...
     def ping(self) -> bool: ...
+    def remember(self, name: str, value: str, ttl: float) -> None: ...
+    def recall(self, name: str) -> str | None: ...
 
 
 class RedisJobLocks:
@@ -59,6 +64,13 @@ class RedisJobLocks:
 
     def ping(self) -> bool:
         return bool(self.client.ping())
+
+    def remember(self, name: str, value: str, ttl: float) -> None:
+        self.client.set(name, value, px=int(ttl * 1000))
+
+    def recall(self, name: str) -> str | None:
+        value: Any = self.client.get(name)
+        return None if value is None else bytes(value).decode()
 
 
 class LocalJobLocks:
@@ -105,6 +117,15 @@ class LocalJobLocks:
     def ping(self) -> bool:
         return True
 
+    def remember(self, name: str, value: str, ttl: float) -> None:
+        with self._mutex:
+            self._locks[name] = (value, time.monotonic() + ttl)
+
+    def recall(self, name: str) -> str | None:
+        with self._mutex:
+            entry = self._live(name, time.monotonic())
+            return None if entry is None else entry[0]
+
 
 def claim_name(key: str) -> str:
     return CLAIM_PREFIX + key
@@ -116,3 +137,7 @@ def run_lock_name(key: str) -> str:
 
 def takeover_name(key: str) -> str:
     return TAKEOVER_PREFIX + key
+
+
+def click_name(key: str) -> str:
+    return CLICK_PREFIX + key
