@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from smartvideo.bench.figures import figure, free_port
+from smartvideo.bench.figures import figure, free_port, stat_cpu_seconds
 
 SECRET = "bench-analytics-secret-0123456789abcdef0123"
 STORY = "first_bill"
@@ -115,15 +115,6 @@ app = create_app({"data_dir": sys.argv[1], "secret_key": sys.argv[2], "analyst_k
 Path(sys.argv[5]).touch()
 serve(app, sockets=[sock], threads=8, ident="bench", _quiet=True)
 """
-
-
-def _process_cpu(pid: int) -> float:
-    """CPU-seconds (user + system) a process has used so far, from /proc (0.0 where there is none)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu() -> float:
@@ -233,7 +224,7 @@ def _tree_cpu(pid: int) -> float:
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(OSError):  # a thread that ended meanwhile
             children += (task / "children").read_text().split()
-    return _process_cpu(pid) + sum(_tree_cpu(int(child)) for child in children)
+    return stat_cpu_seconds(f"/proc/{pid}/stat") + sum(_tree_cpu(int(child)) for child in children)
 
 
 def bench_beacon_ingest(

@@ -7,7 +7,6 @@ new voice line is needed) and the clock stops when the preview PNG has been redr
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import tempfile
 import threading
@@ -15,15 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smartvideo.bench.figures import emit
+from smartvideo.bench.figures import cpu_seconds, emit
 
 STORY = "first_bill"
 SCENE_FILE = "bill_total.yaml"
-
-
-def _cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _content_copy(into: Path) -> Path:
@@ -42,10 +36,10 @@ def _validate_figure(runs: int) -> dict[str, Any]:
 
     walls, cpus = [], []
     for _ in range(runs):
-        wall, cpu = time.perf_counter(), _cpu_seconds()
+        wall, cpu = time.perf_counter(), cpu_seconds()
         validate_root(bundled_content_root())
         walls.append(time.perf_counter() - wall)
-        cpus.append(_cpu_seconds() - cpu)
+        cpus.append(cpu_seconds() - cpu)
     return emit("validate_bundled_content", walls, "s", cpu_s=round(sorted(cpus)[len(cpus) // 2], 3))
 
 
@@ -76,12 +70,12 @@ def _watch_figure(args: argparse.Namespace, runs: int) -> dict[str, Any]:
             for run in range(runs):
                 time.sleep(0.3)
                 before, text = drawn(), scene.read_text()
-                wall, cpu = time.perf_counter(), _cpu_seconds()
+                wall, cpu = time.perf_counter(), cpu_seconds()
                 scene.write_text(text.replace(styles[run % 2], styles[(run + 1) % 2], 1))
                 while drawn() == before and watcher.is_alive():
                     time.sleep(0.002)
                 walls.append(time.perf_counter() - wall)
-                cpus.append(_cpu_seconds() - cpu)
+                cpus.append(cpu_seconds() - cpu)
         finally:
             stop.set()
             watcher.join(timeout=10)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from smartvideo.bench.figures import emit, free_port
+from smartvideo.bench.figures import cpu_seconds, emit, free_port, stat_cpu_seconds
 from smartvideo.settings import bundled_content_root
 
 FIRST_NAMES = (  # noqa: SIM905 (61 one-word literals read worse as a list)
@@ -91,21 +90,9 @@ class SmtpSink:
 
     def cpu_seconds(self) -> float:
         """CPU time of the server's thread (Linux), so a figure can leave the server out."""
-        import os
-
         thread = getattr(self.controller, "_thread", None)
         tid = getattr(thread, "native_id", None)
-        try:
-            fields = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
-        except (OSError, IndexError):
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+        return stat_cpu_seconds(f"/proc/self/task/{tid}/stat") if tid is not None else 0.0
 
 
 def _load() -> float:
@@ -146,9 +133,9 @@ def run(args: argparse.Namespace, results: dict[str, float]) -> list[dict[str, A
             )
             console = Console(stderr=True, quiet=True)
             load_before = _load()
-            cpu0, wall0, server0 = _cpu_seconds(), time.perf_counter(), sink.cpu_seconds()
+            cpu0, wall0, server0 = cpu_seconds(), time.perf_counter(), sink.cpu_seconds()
             code = CampaignRun(config, options, console, actor_name="campaign:bench").run()
-            wall, cpu = time.perf_counter() - wall0, _cpu_seconds() - cpu0
+            wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
             server = sink.cpu_seconds() - server0
         finally:
             for key, value in saved.items():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import socket
 import statistics
+from pathlib import Path
 from typing import Any
 
 
@@ -34,3 +36,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg, sending processes), user + system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def stat_cpu_seconds(stat: str) -> float:
+    """CPU-seconds (user + system) from a /proc stat file: `/proc/PID/stat` for a process,
+    `/proc/self/task/TID/stat` for a thread; 0.0 where there is none."""
+    try:
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import resource
 import statistics
 import tempfile
 import time
@@ -14,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from smartvideo.bench.figures import emit
+from smartvideo.bench.figures import cpu_seconds, emit
 from smartvideo.bench.similarity import compare_videos
 from smartvideo.render.plan import RenderPlan
 from smartvideo.render.renderer import Renderer, RenderRequest
@@ -38,12 +37,6 @@ def new_customer(base: dict[str, Any], n: int) -> dict[str, Any]:
     first_line = record["bill"]["lines"][0]
     first_line["amount"] = Decimal(str(first_line["amount"])) + Decimal("0.50") * (n + 1)
     return record
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (ffmpeg), user + system."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
