@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agents_support import PUBLIC_URL, RATE, SECRET, free_port
+from agents_support import PUBLIC_URL, RATE, SECRET
+from loopback import free_port
 
 
 @pytest.fixture(autouse=True)

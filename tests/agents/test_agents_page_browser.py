@@ -9,7 +9,7 @@ import importlib.util
 from typing import Any
 
 import pytest
-from agents_support import Served
+from loopback import ServedApp
 
 from smartvideo.bench.browser import CHROMIUM_FLAGS, wait_for
 
@@ -35,7 +35,7 @@ def test_the_offer_chosen_is_the_poster_shown_and_the_email_sent(
 ) -> None:
     monkeypatch.setenv("SMARTVIDEO_SMTP_URL", smtp_server.url)
     library = services.renderer.library
-    with Served(app) as served:
+    with ServedApp(app, threads=4) as served:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))

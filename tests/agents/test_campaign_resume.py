@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agents_support import PUBLIC_URL, SECRET, free_port, read_csv
+from agents_support import PUBLIC_URL, SECRET, read_csv
+from loopback import free_port
 
 from smartvideo.bench.campaign import SmtpSink, customer_base
 from smartvideo.cli import main

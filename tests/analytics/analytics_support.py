@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 
@@ -60,20 +59,3 @@ def wait_until(predicate, timeout: float = 20.0, every: float = 0.2):  # noqa: A
             return value
         time.sleep(every)
     raise AssertionError("timed out")
-
-
-@contextlib.contextmanager
-def served(application):  # noqa: ANN001, ANN201
-    """The app behind a real threaded HTTP server on a loopback port; yields its base URL."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)

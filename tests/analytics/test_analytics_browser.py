@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from analytics_support import SCENES, SECRET, STORY, served, wait_until
+from analytics_support import SCENES, SECRET, STORY, wait_until
+from loopback import ServedApp
 from sqlalchemy import func, select
 
 from smartvideo.analytics.tables import events_table
@@ -32,8 +33,8 @@ FLAGS = [
 
 @pytest.fixture
 def live_server(app):  # noqa: ANN001, ANN201
-    with served(app) as url:
-        yield url
+    with ServedApp(app) as served:
+        yield served.url
 
 
 @pytest.fixture

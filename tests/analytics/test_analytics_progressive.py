@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from analytics_support import ANALYST_KEY, SECRET, served, wait_until
+from analytics_support import ANALYST_KEY, SECRET, wait_until
+from loopback import ServedApp
 from sqlalchemy import func, select
 
 from smartvideo.analytics.tables import events_table, views_table
@@ -70,8 +71,8 @@ def ab_app(tmp_path: Path, ab_root: Path, shared_cache: Path):  # noqa: ANN201
 
 @pytest.fixture
 def ab_server(ab_app):  # noqa: ANN001, ANN201
-    with served(ab_app) as url:
-        yield url
+    with ServedApp(ab_app) as served:
+        yield served.url
 
 
 def _customers_by_variant(root: Path) -> dict[str, str]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from loopback import ServedApp
 from sqlalchemy import func, select
-from web_support import ServedApp, need, wait_for_status
+from web_support import need, wait_for_status
 
 from smartvideo.bench.browser import CHROMIUM_FLAGS, wait_for
 

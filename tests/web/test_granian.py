@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_support import ROOT, SECRET, free_port
+from loopback import free_port
+from web_support import ROOT, SECRET
 
 from smartvideo.links import create_link
 from smartvideo.storage.database import make_engine, upgrade_schema

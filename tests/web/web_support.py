@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,12 +23,6 @@ def need(available: bool, reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: required)")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class WorkerProcess:
@@ -80,25 +72,3 @@ def wait_for_status(client: Any, token: str, wanted: set[str], device: str = "li
             return status
         time.sleep(0.1)
     raise AssertionError(f"status never became {wanted}; last: {status}")
-
-
-class ServedApp:
-    """The app behind a real WSGI server (waitress) on a loopback port, in a thread."""
-
-    def __init__(self, application: Any):
-        from waitress.server import create_server
-
-        self.port = free_port()
-        self.server = create_server(application, host="127.0.0.1", port=self.port, threads=8)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ServedApp:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.close()
