@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, or_, select, update
 
 from smartvideo.analytics.tables import views_table
+from smartvideo.backoff import pause_after
 from smartvideo.links import links_table
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class ViewNotifier:
             except (urllib.error.URLError, OSError) as exc:
                 log.info("view webhook: attempt %d for %s failed: %s", attempt + 1, payload["view_id"],
                          type(exc).__name__)
-            if attempt + 1 < s.attempts and self._stop.wait(min(s.max_delay, s.base_delay * 2**attempt)):
+            if attempt + 1 < s.attempts and self._stop.wait(pause_after(attempt + 1, s.base_delay, cap=s.max_delay)):
                 return False
         log.warning("view webhook: %s not delivered after %d attempts", payload["view_id"], s.attempts)
         return False

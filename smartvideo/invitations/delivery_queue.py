@@ -9,11 +9,11 @@ answers 5xx or 429, the network drops) is tried again after a growing pause; a f
 from __future__ import annotations
 
 import os
-import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from smartvideo.backoff import pause_after
 from smartvideo.invitations.delivery import Receipt
 from smartvideo.invitations.errors import DeliveryFailed, InvitationError
 
@@ -30,9 +30,7 @@ class RetryPolicy:
     max_delay: float = 60.0
 
     def pause_after(self, failures: int) -> float:
-        base = min(self.max_delay, self.first_delay * self.factor ** (failures - 1))
-        # A little jitter, so a pool of senders does not come back at the server all at once.
-        return base * random.uniform(0.8, 1.2)  # noqa: S311 (timing, not security)
+        return pause_after(failures, self.first_delay, self.factor, self.max_delay)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetryPolicy:

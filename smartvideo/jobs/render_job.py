@@ -8,7 +8,6 @@ Nothing half-made is served: the renderer writes the MP4 under a temporary name 
 from __future__ import annotations
 
 import logging
-import random
 import re
 import threading
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from smartvideo.backoff import pause_after
 from smartvideo.errors import LinkError, RenderError, SmartVideoError
 from smartvideo.jobs import render_rows
 from smartvideo.jobs.context import JobContext
@@ -49,8 +49,8 @@ class RetryPolicy:
     busy_retries: int = 40  # a dead worker's run lock runs out within RUN_LOCK_TTL
 
     def delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter, so retries of many jobs do not arrive together."""
-        return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.8, 1.2)
+        """The pause before retry `attempt` + 1 (attempt counts from 0)."""
+        return pause_after(attempt + 1, self.base_delay, cap=self.max_delay)
 
 
 def claim_ttl(config_time_limit: int) -> float:
