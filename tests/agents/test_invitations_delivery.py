@@ -158,7 +158,7 @@ def test_smtp_adapter_delivers_to_a_real_smtp_server(
 def test_smtp_adapter_says_why_when_the_server_is_unreachable(
     templates: InvitationTemplates,
 ) -> None:
-    from agents_support import free_port
+    from loopback import free_port
 
     sender = SmtpSender(host="127.0.0.1", port=free_port(), timeout=2)
     with pytest.raises(DeliveryFailed, match="cannot reach the SMTP server"):
