@@ -369,7 +369,7 @@ class VideoPusher:
 
     def delivered_writes(self, actor: Actor, request: PushRequest, link_id: str) -> list[Executable]:
         """What a delivery stores: the link's delivery date and the audit row."""
-        return [delivered_update(link_id), audit.insert_for(self._audit_entry(actor, request, "sent", link_id))]
+        return [delivered_update(link_id), audit.insert_for(self.audit_entry(actor, request, "sent", link_id))]
 
     def _invitation(
         self, request: PushRequest, record: Mapping[str, Any], link: Link, url: str
@@ -402,9 +402,9 @@ class VideoPusher:
         link_id: str | None = None,
         detail: str | None = None,
     ) -> None:
-        audit.record(self.engine, self._audit_entry(actor, request, outcome, link_id, detail))
+        audit.record(self.engine, self.audit_entry(actor, request, outcome, link_id, detail))
 
-    def _audit_entry(
+    def audit_entry(
         self, actor: Actor, request: PushRequest, outcome: str, link_id: str | None = None, detail: str | None = None
     ) -> audit.AuditEntry:
         return audit.AuditEntry(
