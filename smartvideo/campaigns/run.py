@@ -2,15 +2,17 @@
 
 The run takes the campaign's lock, adds new customers of the file as pending, and does every
 customer not yet sent, on a pool of sending threads (each with its own SMTP connection) that
-deliver through the one retry policy. Each customer's state is stored as soon as it changes, so
-the store is the truth at any moment; the links CSV is written from it (complete, in the file's
-order) at the end of every run, interrupted or not.
+deliver through the one retry policy. A thread does its customers a group (GROUP) at a time: the
+group's links and `sending` states are stored in one transaction before its first invitation
+goes out, and its outcomes in one after its last (campaigns/writes.py), so the store is the truth
+at every group's end; the links CSV is written from it (complete, in the file's order) at the end
+of every run, interrupted or not.
 
-Ctrl-C stops taking new customers, lets the invitations in flight finish and be recorded, writes
-the CSV and exits 130: the next run resumes. A second Ctrl-C stops at once; a customer caught
-mid-send is then `sending`, and the next run sends it again (the only way a customer can get two
+Ctrl-C stops taking new customers, lets the groups in flight finish and be recorded, writes the
+CSV and exits 130: the next run resumes. A second Ctrl-C stops at once; a customer caught
+mid-group is then `sending`, and the next run sends it again (the only way a customer can get two
 invitations without --resend is a hard kill between the server's "accepted" and the write of
-that answer).
+its group's outcomes).
 """
 
 from __future__ import annotations
