@@ -201,7 +201,9 @@ class CampaignSender:
         """Each customer's outcome as its group is done; after stop is set, only those in flight."""
         with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="campaign-send") as pool:
             pending: set[Future[list[Outcome]]] = set()
-            groups = (todo[n : n + GROUP] for n in range(0, len(todo), GROUP))
+            # Groups small enough that every thread has some (a worker's chunk is a hundred).
+            size = min(GROUP, max(1, len(todo) // self.options.concurrency))
+            groups = (todo[n : n + size] for n in range(0, len(todo), size))
             window = self.options.concurrency * 2  # a short queue, so Ctrl-C stops quickly
             try:
                 while True:
