@@ -269,6 +269,8 @@ class CampaignSender:
         writes.commit(self.engine)  # the links exist before anyone can get one
         for item in ready:
             outcomes.append(self._finish(item, writes))
+        if self.claim_for is not None:  # fanned out: the run counts failures in a row in the store
+            writes.failures([o.transient for o in outcomes if o.state != "untouched"])
         writes.commit(self.engine)
         return outcomes
 
@@ -676,6 +678,16 @@ class CampaignRun:
                 progress.update(bar, completed=len(todo) - left)
                 if left == 0 or (self.stop.is_set() and not counts.get("sending")):
                     break
+                failing = store.failures_in_a_row(self.engine, name)
+                if failing >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
+                    # The workers' deliveries fail one after another: the server is down, not the
+                    # customers bad. Stop, as an embedded run does; the rest stay pending.
+                    report.stop_reason = (
+                        f"{failing} deliveries in a row failed ({store.latest_failure(self.engine, name)}); "
+                        "stopped so the rest stay pending. Run the campaign again when the "
+                        "server is back."
+                    )
+                    self.stop.set()
                 if self.stop.is_set():
                     # Releasing the lock stops the workers taking customers; those in flight finish
                     # (a worker killed mid-send leaves its customer `sending`: the next run does it).

@@ -17,7 +17,7 @@ from sqlalchemy import Executable, Update, bindparam, insert, update
 
 from smartvideo.agents.audit import AuditEntry
 from smartvideo.agents.tables import audit_log_table
-from smartvideo.campaigns.store import STATES, campaign_customers_table
+from smartvideo.campaigns.store import STATES, campaign_customers_table, campaigns_table
 from smartvideo.links import Link, links_table
 
 _LINK_COLUMNS = ("id", "story", "customer_id", "variant", "campaign", "channel", "created_by", "created_at",
@@ -61,6 +61,22 @@ class GroupWrites:
 
     def also(self, statement: Executable) -> None:
         self._statements.append(statement)
+
+    def failures(self, transient: list[bool]) -> None:
+        """Count the group's outcomes (transient failure or not, in order) into the campaign's
+        failures in a row: any other outcome sets it back to the failures after it."""
+        if not transient:
+            return
+        column = campaigns_table.c.failures_in_a_row
+        trailing = 0
+        for failed in reversed(transient):
+            if not failed:
+                break
+            trailing += 1
+        value = column + trailing if trailing == len(transient) else trailing
+        self._statements.append(
+            update(campaigns_table).where(campaigns_table.c.name == self.campaign).values(failures_in_a_row=value)
+        )
 
     def commit(self, engine: Any) -> None:
         """Everything given since the last commit, in one transaction (nothing: no transaction)."""
