@@ -526,7 +526,7 @@ class CampaignRun:
             return 1
         scaled = self.renders.mode == "scaled"
         report = self._fan_out(todo, resend) if scaled else self._send_all(todo, states, resend)
-        if not report.interrupted and options.prerender and self.renders.mode == "embedded":
+        if not report.interrupted and options.prerender:
             self._wait_for_renders(todo)
         self._write_csv(entries, out)
         return self._summary(entries, report, out, started)
@@ -797,7 +797,8 @@ class CampaignRun:
     # ---- after sending ----------------------------------------------------------------------------
 
     def _wait_for_renders(self, todo: list[Entry]) -> None:
-        """The embedded runner renders in this process: stay until the prerendered videos are made."""
+        """Stay until the prerendered videos are made (by this process's embedded runner, or by
+        the workers in scaled mode), so the links CSV shows each one's real render state."""
         from smartvideo.links import link_by_id
         from smartvideo.render.devices import device_profile
 
