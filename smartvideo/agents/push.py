@@ -221,7 +221,8 @@ class VideoPusher:
         except RecordRejected as exc:
             raise PushRejected(str(exc), "customer_id") from None
         self._check_record_fits(request, record)
-        if request.contact_record is not None:
+        # A campaign row that is the story's own record (the same data file) adds nothing to it.
+        if request.contact_record is not None and request.contact_record != getattr(record, "source", None):
             try:  # a campaign row's contact details are read by the same contract (E.164 phone, email)
                 record = story_record(story, _overlay(record, request.contact_record))
             except RecordRejected as exc:

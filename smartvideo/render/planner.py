@@ -87,9 +87,10 @@ class StoryRecord(dict):
     contract and defaults gives it back as it is: a campaign's lookup, its checks and its plan read
     each customer once, not three times."""
 
-    __slots__ = ("contract", "defaults")
+    __slots__ = ("contract", "defaults", "source")
     contract: Any
     defaults: Any
+    source: Mapping[str, Any]  # the record as it was given (a campaign compares its row with it)
 
 
 def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
             and getattr(record, "defaults", None) is story.defaults):
         return record
     out = StoryRecord(read_record(story.contract, with_defaults(record, story.defaults)))
-    out.contract, out.defaults = story.contract, story.defaults
+    out.contract, out.defaults, out.source = story.contract, story.defaults, record
     return out
 
 
