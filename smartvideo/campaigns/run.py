@@ -8,11 +8,11 @@ goes out, and its outcomes in one after its last (campaigns/writes.py), so the s
 at every group's end; the links CSV is written from it (complete, in the file's order) at the end
 of every run, interrupted or not.
 
-Ctrl-C stops taking new customers, lets the groups in flight finish and be recorded, writes the
-CSV and exits 130: the next run resumes. A second Ctrl-C stops at once; a customer caught
-mid-group is then `sending`, and the next run sends it again (the only way a customer can get two
-invitations without --resend is a hard kill between the server's "accepted" and the write of
-its group's outcomes).
+Ctrl-C stops taking new customers, lets the invitations in flight finish and be recorded (the
+rest of their groups go back to pending), writes the CSV and exits 130: the next run resumes. A
+second Ctrl-C stops at once; a customer caught mid-group is then `sending`, and the next run sends
+it again (the only way a customer can get two invitations without --resend is a hard kill between
+the server's "accepted" and the write of its group's outcomes).
 """
 
 from __future__ import annotations
@@ -254,8 +254,9 @@ class CampaignSender:
         """Check, link and invite a group of customers (entry, state before, resent on purpose).
 
         Their links and `sending` states are stored in one transaction before the first invitation
-        goes out, and their outcomes in one after the last (campaigns/writes.py). Once begun, a
-        group is finished: after stop is set, only customers not yet checked are left untouched.
+        goes out, and their outcomes in one after the last (campaigns/writes.py). After stop is
+        set, the invitations in flight finish and the group's customers not yet begun go back to
+        pending (with their link, which the next run sends).
         """
         writes = GroupWrites(self.options.name)
         outcomes: list[Outcome] = []
@@ -268,6 +269,10 @@ class CampaignSender:
                 ready.append(prepared)
         writes.commit(self.engine)  # the links exist before anyone can get one
         for item in ready:
+            if self.stop.is_set():  # Ctrl-C, failures in a row, a lost lock: those not begun wait
+                writes.state(item.customer_id, "pending", link_id=item.link.id)
+                outcomes.append(Outcome(item.customer_id, "untouched"))
+                continue
             outcomes.append(self._finish(item, writes))
         if self.claim_for is not None:  # fanned out: the run counts failures in a row in the store
             writes.failures([o.transient for o in outcomes if o.state != "untouched"])
