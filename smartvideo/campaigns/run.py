@@ -634,11 +634,7 @@ class CampaignRun:
                     )
                 failures_in_a_row = failures_in_a_row + 1 if outcome.transient else 0
                 if failures_in_a_row >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
-                    report.stop_reason = (
-                        f"{failures_in_a_row} deliveries in a row failed ({outcome.reason}); "
-                        "stopped so the rest stay pending. Run the campaign again when the "
-                        "server is back."
-                    )
+                    report.stop_reason = _failing_stop(failures_in_a_row, outcome.reason)
                     self.stop.set()
         return report
 
@@ -687,11 +683,7 @@ class CampaignRun:
                 if failing >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
                     # The workers' deliveries fail one after another: the server is down, not the
                     # customers bad. Stop, as an embedded run does; the rest stay pending.
-                    report.stop_reason = (
-                        f"{failing} deliveries in a row failed ({store.latest_failure(self.engine, name)}); "
-                        "stopped so the rest stay pending. Run the campaign again when the "
-                        "server is back."
-                    )
+                    report.stop_reason = _failing_stop(failing, store.latest_failure(self.engine, name))
                     self.stop.set()
                 if self.stop.is_set():
                     # Releasing the lock stops the workers taking customers; those in flight finish
@@ -929,6 +921,14 @@ def write_links_csv(
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(out)
+
+
+def _failing_stop(count: int, reason: str) -> str:
+    """Why a run stopped on deliveries failing in a row (embedded or fanned out)."""
+    return (
+        f"{count} deliveries in a row failed ({reason}); stopped so the rest stay pending. "
+        "Run the campaign again when the server is back."
+    )
 
 
 def _escape(text: str) -> str:
