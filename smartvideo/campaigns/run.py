@@ -246,12 +246,9 @@ class CampaignSender:
                 sender.close()
             self._senders.clear()
 
-    def one(self, entry: Entry, before: store.CustomerState, resend: bool) -> Outcome:
-        """Check, link, invite one customer and store each step; never raises for a customer."""
-        return self.group([(entry, before, resend)])[0]
-
     def group(self, items: list[tuple[Entry, store.CustomerState, bool]]) -> list[Outcome]:
-        """Check, link and invite a group of customers (entry, state before, resent on purpose).
+        """Check, link and invite a group of customers (entry, state before, resent on purpose);
+        a customer's trouble is its outcome, never an exception.
 
         Their links and `sending` states are stored in one transaction before the first invitation
         goes out, and their outcomes in one after the last (campaigns/writes.py). After stop is
