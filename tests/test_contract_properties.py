@@ -17,7 +17,7 @@ from smartvideo.errors import SmartVideoError
 from smartvideo.render.contract import RecordRejected
 from smartvideo.render.devices import PROFILES
 from smartvideo.render.formatting import format_money, format_money_change, format_payment
-from smartvideo.render.planner import PlanInputs, plan_video
+from smartvideo.render.planner import PlanInputs, check_fits, check_fixed_parts, plan_video
 from smartvideo.render.scene_loader import load_library
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +145,45 @@ def test_text_that_looks_like_another_type_stays_text(value):
     plan = _plan(_with(SAMPLE, "customer.first_name", value))
     assert any(f"Hi {value}, this month" in layer.text for scene in plan.scenes for layer in scene.layers
                if layer.text)
+
+
+def _refusal(check) -> str | None:
+    try:
+        check()
+    except SmartVideoError as exc:
+        return str(exc)
+    return None
+
+
+def test_the_campaign_check_refuses_what_planning_refuses_for_the_same_reason():
+    """A campaign checks each customer with `check_fits` (personal layers only, once the story's
+    fixed parts planned): it must refuse exactly the records the full plan refuses, naming the
+    same. Every edge value in every field, in both variants (most of them are refused)."""
+    check_fixed_parts(LIB, "first_bill", PROFILES["landscape"])
+    refused = 0
+    for field in FIELDS:
+        for value in EDGE_VALUES:
+            for variant in ("A", "B"):
+                inputs = PlanInputs(story_id="first_bill", record=_with(SAMPLE, field, value),
+                                    device=PROFILES["landscape"], variant=variant)
+                planned = _refusal(lambda inputs=inputs: plan_video(LIB, inputs, lambda t, p: 2.0, lambda path: ""))
+                checked = _refusal(lambda inputs=inputs: check_fits(LIB, inputs, fixed_parts_checked=True))
+                assert checked == planned, (field, value, variant)
+                refused += planned is not None
+    assert refused > 100  # the edge values do reach the refusals
+
+
+def test_broken_fixed_parts_are_found_by_the_story_check() -> None:
+    """A layer without data that cannot plan (its style is gone) fails the fixed-parts check, so a
+    campaign falls back to checking every customer in full."""
+    import dataclasses
+
+    scene = LIB.scenes["bill_intro"]
+    fixed = next(n for n, layer in enumerate(scene.layers) if "{" not in layer.content and layer.kind == "text")
+    layers = list(scene.layers)
+    layers[fixed] = dataclasses.replace(layers[fixed], style="no-such-style")
+    scenes = {**LIB.scenes, "bill_intro": dataclasses.replace(scene, layers=tuple(layers))}
+    broken = dataclasses.replace(LIB, scenes=scenes)
+    with pytest.raises(KeyError, match="no-such-style"):
+        check_fixed_parts(broken, "first_bill", PROFILES["landscape"])
+    check_fixed_parts(LIB, "first_bill", PROFILES["landscape"])

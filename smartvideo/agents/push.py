@@ -37,7 +37,7 @@ from smartvideo.invitations.settings import DeliverySettings
 from smartvideo.links import Link, delivered_update, link_url, new_link, parse_ttl
 from smartvideo.render.contract import RecordRejected
 from smartvideo.render.devices import PROFILES, device_profile
-from smartvideo.render.planner import PlanInputs, pick_variant, plan_video, story_record
+from smartvideo.render.planner import PlanInputs, check_fits, check_fixed_parts, pick_variant, story_record
 from smartvideo.render.scene_loader import Library
 
 StartRender = Callable[[Link, str], Mapping[str, Any]]  # (link, device name) -> render status dict
@@ -161,10 +161,6 @@ def _overlay(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _estimated_voice(text: str, profile: str) -> float:
-    return max(1.0, len(text.split()) / 2.6)  # checking fit, not timing: no TTS needed
-
-
 @dataclass(frozen=True)
 class VideoPusher:
     """Everything a push needs, handed over once (by the web app's services or the CLI)."""
@@ -182,6 +178,9 @@ class VideoPusher:
     # a campaign checks thousands, and each contract read is a fifth of a check.
     lookup_reads_contract: bool = False
     _templates: dict[str, InvitationTemplates] = field(default_factory=dict, repr=False)
+    # Per story: whether its parts without data plan (then a check plans each customer's personal
+    # layers only). Worked out by the first check of the story; the same for every customer.
+    _fixed_parts_ok: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property
     def templates(self) -> InvitationTemplates:
@@ -222,7 +221,8 @@ class VideoPusher:
         except RecordRejected as exc:
             raise PushRejected(str(exc), "customer_id") from None
         self._check_record_fits(request, record)
-        if request.contact_record is not None:
+        # A campaign row that is the story's own record (the same data file) adds nothing to it.
+        if request.contact_record is not None and request.contact_record != getattr(record, "source", None):
             try:  # a campaign row's contact details are read by the same contract (E.164 phone, email)
                 record = story_record(story, _overlay(record, request.contact_record))
             except RecordRejected as exc:
@@ -235,20 +235,33 @@ class VideoPusher:
         return record
 
     def _check_record_fits(self, request: PushRequest, record: Mapping[str, Any]) -> None:
-        """Plan with estimated voice lengths: a missing field shows now, not at the click."""
+        """Resolve what the plan takes from the record: a missing field shows now, not at the click.
+
+        The story's parts without data are checked once (they are the same for every customer);
+        if they do not plan, every customer is checked in full, so each gets the plan's own reason.
+        """
         try:
             extra = self.click_context(request.story, record)
         except DataSourceError:
             return  # needs the click (e.g. its location) to plan: checked when the customer clicks
+        device = device_profile("landscape")
         inputs = PlanInputs(
             story_id=request.story,
             record=record,
-            device=device_profile("landscape"),
+            device=device,
             variant=request.variant,
             extra_context={"click": {}, **extra},
         )
+        fixed_ok = self._fixed_parts_ok.get(request.story)
+        if fixed_ok is None:
+            try:
+                check_fixed_parts(self.library, request.story, device)
+                fixed_ok = True
+            except Exception:  # noqa: BLE001 - any trouble there: check each customer in full, as before
+                fixed_ok = False
+            self._fixed_parts_ok[request.story] = fixed_ok
         try:
-            plan_video(self.library, inputs, _estimated_voice, lambda path: "")
+            check_fits(self.library, inputs, fixed_parts_checked=fixed_ok)
         except SmartVideoError as exc:
             raise PushRejected(
                 f"the customer record does not fit story '{request.story}': {exc}", "customer_id"
@@ -357,7 +370,7 @@ class VideoPusher:
 
     def delivered_writes(self, actor: Actor, request: PushRequest, link_id: str) -> list[Executable]:
         """What a delivery stores: the link's delivery date and the audit row."""
-        return [delivered_update(link_id), audit.insert_for(self._audit_entry(actor, request, "sent", link_id))]
+        return [delivered_update(link_id), audit.insert_for(self.audit_entry(actor, request, "sent", link_id))]
 
     def _invitation(
         self, request: PushRequest, record: Mapping[str, Any], link: Link, url: str
@@ -390,9 +403,9 @@ class VideoPusher:
         link_id: str | None = None,
         detail: str | None = None,
     ) -> None:
-        audit.record(self.engine, self._audit_entry(actor, request, outcome, link_id, detail))
+        audit.record(self.engine, self.audit_entry(actor, request, outcome, link_id, detail))
 
-    def _audit_entry(
+    def audit_entry(
         self, actor: Actor, request: PushRequest, outcome: str, link_id: str | None = None, detail: str | None = None
     ) -> audit.AuditEntry:
         return audit.AuditEntry(

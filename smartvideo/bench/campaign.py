@@ -55,13 +55,15 @@ def customer_base(folder: Path, count: int) -> Path:
 
 
 class SmtpSink:
-    """aiosmtpd on a free loopback port that counts what it accepts (and can be made slow)."""
+    """aiosmtpd on a free loopback port that counts what it accepts (and can be made slow, or
+    answer every message with a temporary failure while `refusing` is set)."""
 
     def __init__(self, delay: float = 0.0):
         from aiosmtpd.controller import Controller
 
         self.port = free_port()
         self.recipients: list[str] = []
+        self.refusing = False
         self._lock = threading.Lock()
         sink = self
 
@@ -71,6 +73,8 @@ class SmtpSink:
                     import asyncio
 
                     await asyncio.sleep(delay)
+                if sink.refusing:
+                    return "451 4.3.0 Mail server temporarily unavailable"
                 with sink._lock:
                     sink.recipients.extend(envelope.rcpt_tos)
                 return "250 Message accepted for delivery"

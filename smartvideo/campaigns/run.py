@@ -2,15 +2,17 @@
 
 The run takes the campaign's lock, adds new customers of the file as pending, and does every
 customer not yet sent, on a pool of sending threads (each with its own SMTP connection) that
-deliver through the one retry policy. Each customer's state is stored as soon as it changes, so
-the store is the truth at any moment; the links CSV is written from it (complete, in the file's
-order) at the end of every run, interrupted or not.
+deliver through the one retry policy. A thread does its customers a group (GROUP) at a time: the
+group's links and `sending` states are stored in one transaction before its first invitation
+goes out, and its outcomes in one after its last (campaigns/writes.py), so the store is the truth
+at every group's end; the links CSV is written from it (complete, in the file's order) at the end
+of every run, interrupted or not.
 
-Ctrl-C stops taking new customers, lets the invitations in flight finish and be recorded, writes
-the CSV and exits 130: the next run resumes. A second Ctrl-C stops at once; a customer caught
-mid-send is then `sending`, and the next run sends it again (the only way a customer can get two
-invitations without --resend is a hard kill between the server's "accepted" and the write of
-that answer).
+Ctrl-C stops taking new customers, lets the invitations in flight finish and be recorded (the
+rest of their groups go back to pending), writes the CSV and exits 130: the next run resumes. A
+second Ctrl-C stops at once; a customer caught mid-group is then `sending`, and the next run sends
+it again (the only way a customer can get two invitations without --resend is a hard kill between
+the server's "accepted" and the write of its group's outcomes).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo.campaigns import store
+from smartvideo.campaigns.writes import GroupWrites
 from smartvideo.errors import SmartVideoError
 
 EXIT_SOME_SKIPPED = 3  # the run finished, but some records were skipped or not delivered
@@ -51,6 +54,9 @@ CSV_FIELDS = (
 # This many final transient failures in a row means the server is down, not the customers bad:
 # stop, rather than mark thousands failed one retry schedule at a time.
 FAILURES_IN_A_ROW_TO_STOP = 25
+# Customers a sending thread does as one group: their state writes share a transaction before and
+# one after the invitations (a hard kill can leave up to this many `sending` per thread).
+GROUP = 10
 # A fanned-out run with no customer done for this long stops (its state kept): no worker is taking
 # its tasks. Longer than a chunk takes, shorter than a user waits for nothing.
 FAN_OUT_STALL_SECONDS = int(os.environ.get("SMARTVIDEO_CAMPAIGN_STALL_SECONDS") or 120)
@@ -90,6 +96,18 @@ class Outcome:
     state: str  # sent | created | failed | skipped | untouched (stopped before it began)
     reason: str = ""
     transient: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A customer checked and linked, the invitation still to go."""
+
+    customer_id: str
+    request: Any  # PushRequest
+    record: Mapping[str, Any]
+    link: Any  # Link
+    resend: bool
+    render: str | None  # the render state before (a prerender replaces it)
 
 
 @dataclass
@@ -180,27 +198,28 @@ class CampaignSender:
     def outcomes(
         self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]
     ) -> Iterator[Outcome]:
-        """Each customer's outcome as it is done; after stop is set, only those in flight."""
+        """Each customer's outcome as its group is done; after stop is set, only those in flight."""
         with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="campaign-send") as pool:
-            pending: set[Future[Outcome]] = set()
-            queue = iter(todo)
-            window = self.options.concurrency * 4  # a short queue, so Ctrl-C stops quickly
+            pending: set[Future[list[Outcome]]] = set()
+            # Groups small enough that every thread has some (a worker's chunk is a hundred).
+            size = min(GROUP, max(1, len(todo) // self.options.concurrency))
+            groups = (todo[n : n + size] for n in range(0, len(todo), size))
+            window = self.options.concurrency * 2  # a short queue, so Ctrl-C stops quickly
             try:
                 while True:
                     while not self.stop.is_set() and len(pending) < window:
-                        entry = next(queue, None)
-                        if entry is None:
+                        group = next(groups, None)
+                        if group is None:
                             break
-                        pending.add(
-                            pool.submit(self.one, entry, states[entry.customer_id], entry.customer_id in resend)
-                        )
+                        items = [(e, states[e.customer_id], e.customer_id in resend) for e in group]
+                        pending.add(pool.submit(self.group, items))
                     if not pending:
                         break
                     finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        outcome = future.result()
-                        if outcome.state != "untouched":
-                            yield outcome
+                        for outcome in future.result():
+                            if outcome.state != "untouched":
+                                yield outcome
             except BaseException:
                 # Interrupted (a second Ctrl-C, a task's time limit): those queued do not begin, so
                 # the pool's exit waits only for the invitations in flight.
@@ -227,13 +246,43 @@ class CampaignSender:
                 sender.close()
             self._senders.clear()
 
-    def one(self, entry: Entry, before: store.CustomerState, resend: bool) -> Outcome:
-        """Check, link, invite one customer and store each step; never raises for a customer."""
+    def group(self, items: list[tuple[Entry, store.CustomerState, bool]]) -> list[Outcome]:
+        """Check, link and invite a group of customers (entry, state before, resent on purpose);
+        a customer's trouble is its outcome, never an exception.
+
+        Their links and `sending` states are stored in one transaction before the first invitation
+        goes out, and their outcomes in one after the last (campaigns/writes.py). After stop is
+        set, the invitations in flight finish and the group's customers not yet begun go back to
+        pending (with their link, which the next run sends).
+        """
+        writes = GroupWrites(self.options.name)
+        outcomes: list[Outcome] = []
+        ready: list[_Ready] = []
+        for entry, before, resend in items:
+            prepared = self._prepare(entry, before, resend, writes)
+            if isinstance(prepared, Outcome):
+                outcomes.append(prepared)
+            else:
+                ready.append(prepared)
+        writes.commit(self.engine)  # the links exist before anyone can get one
+        for item in ready:
+            if self.stop.is_set():  # Ctrl-C, failures in a row, a lost lock: those not begun wait
+                writes.state(item.customer_id, "pending", link_id=item.link.id)
+                outcomes.append(Outcome(item.customer_id, "untouched"))
+                continue
+            outcomes.append(self._finish(item, writes))
+        if self.claim_for is not None:  # fanned out: the run counts failures in a row in the store
+            writes.failures([o.transient for o in outcomes if o.state != "untouched"])
+        writes.commit(self.engine)
+        return outcomes
+
+    def _prepare(
+        self, entry: Entry, before: store.CustomerState, resend: bool, writes: GroupWrites
+    ) -> Outcome | _Ready:
+        """Claim (fanned out), decide, check and link one customer; the writes go to `writes`."""
         from smartvideo.agents.errors import PushRejected
-        from smartvideo.agents.push import PushRequest, mask_contact
+        from smartvideo.agents.push import PushRequest
         from smartvideo.errors import LinkError
-        from smartvideo.invitations.delivery_queue import DeliveryGaveUp
-        from smartvideo.invitations.errors import InvitationError
         from smartvideo.links import link_by_id
 
         if self.stop.is_set():
@@ -243,37 +292,37 @@ class CampaignSender:
             if store.lock_holder(self.engine, name) != self.claim_for:
                 self.stop.set()  # the run ended or lost its lock: this sender takes nobody more
             return Outcome(cid, "untouched")  # or another worker has this customer
-        choice = None
-        story, variant = self.options.story, self.options.variant
-        if self.options.decision and before.link_id:
-            story, chosen = self._chosen_before(before.link_id)  # chosen by an earlier run: kept
-            variant = chosen or variant
-        elif self.options.decision:
-            # The invitation shows the chosen story's poster, so the choice is made at sending
-            # (as for agents' "best video"), with the decision's contact policy applied.
-            try:
-                choice = self.renders.decisions.decide(self.options.decision, cid, log=False,
-                                                       channel=self.options.channel)
-            except SmartVideoError as exc:  # not eligible now, or the customer is unknown
-                store.set_state(self.engine, name, cid, "skipped", reason=str(exc))
-                return Outcome(cid, "skipped", str(exc))
-            story, variant = choice.story, choice.variant or variant
-        request = PushRequest(
-            customer_id=cid,
-            story=story,
-            channel=self.options.channel,
-            prerender=self.options.prerender,
-            variant=variant,
-            device=self.options.device,
-            contact_record=entry.record,
-            campaign=name,
-        )
         try:
+            choice = None
+            story, variant = self.options.story, self.options.variant
+            if self.options.decision and before.link_id:
+                story, chosen = self._chosen_before(before.link_id)  # chosen by an earlier run: kept
+                variant = chosen or variant
+            elif self.options.decision:
+                # The invitation shows the chosen story's poster, so the choice is made at sending
+                # (as for agents' "best video"), with the decision's contact policy applied.
+                try:
+                    choice = self.renders.decisions.decide(self.options.decision, cid, log=False,
+                                                           channel=self.options.channel)
+                except SmartVideoError as exc:  # not eligible now, or the customer is unknown
+                    writes.state(cid, "skipped", reason=str(exc))
+                    return Outcome(cid, "skipped", str(exc))
+                story, variant = choice.story, choice.variant or variant
+            request = PushRequest(
+                customer_id=cid,
+                story=story,
+                channel=self.options.channel,
+                prerender=self.options.prerender,
+                variant=variant,
+                device=self.options.device,
+                contact_record=entry.record,
+                campaign=name,
+            )
             try:
                 record = self.pusher.check(request)
             except PushRejected as exc:
-                self.pusher.audit_attempt(self.actor, request, "rejected", detail=exc.reason)
-                store.set_state(self.engine, name, cid, "skipped", reason=exc.reason)
+                writes.audit(self.pusher.audit_entry(self.actor, request, "rejected", detail=exc.reason))
+                writes.state(cid, "skipped", reason=exc.reason)
                 return Outcome(cid, "skipped", exc.reason)
             link = None
             if before.link_id:
@@ -281,54 +330,64 @@ class CampaignSender:
                     link = link_by_id(self.engine, self.pusher.secret, before.link_id)
                 except LinkError:
                     link = None  # expired or removed: a new link
-            link_insert: list[Any] = []  # a new link is stored with the customer's row that names it
             if link is None and choice is not None:
                 from smartvideo.nba.store import log_decision
 
                 link = self.pusher.make_link(self.actor, request)
                 log_decision(self.engine, choice, cid, link.id, dt.datetime.now(dt.UTC))
             elif link is None:
-                link, statement = self.pusher.new_link(self.actor, request)
-                link_insert.append(statement)
-            if link_insert and request.prerender:
-                with self.engine.begin() as conn:  # the render job reads the link
-                    conn.execute(link_insert.pop())
+                link = self.pusher.new_link(self.actor, request)[0]
+                writes.link(link)  # stored with the customer's row that names it
+            writes.state(cid, "sending", link_id=link.id)
+            return _Ready(cid, request, record, link, resend, before.render)
+        except Exception as exc:  # noqa: BLE001 - one broken record must not end a run of thousands
+            reason = f"unexpected error ({type(exc).__name__}: {exc})"
+            writes.state(cid, "failed", reason=reason)
+            return Outcome(cid, "failed", reason)
+
+    def _finish(self, item: _Ready, writes: GroupWrites) -> Outcome:
+        """Start the render (prerender) and deliver the invitation of a linked customer."""
+        from smartvideo.agents.push import mask_contact
+        from smartvideo.invitations.delivery_queue import DeliveryGaveUp
+        from smartvideo.invitations.errors import InvitationError
+
+        cid, request, link = item.customer_id, item.request, item.link
+        render_state = item.render
+        try:
             render = self.pusher.prerender(request, link)
-            render_state = str(render.get("status", "queued")) if render else before.render
+            render_state = str(render.get("status", "queued")) if render else item.render
             if request.channel == "none":
-                self.pusher.audit_attempt(self.actor, request, "sent", link_id=link.id)
-                store.set_state(self.engine, name, cid, "created", link_id=link.id, render=render_state, reason=None,
-                                also=link_insert)
+                writes.audit(self.pusher.audit_entry(self.actor, request, "sent", link_id=link.id))
+                writes.state(cid, "created", render=render_state, reason=None)
                 return Outcome(cid, "created")
-            store.set_state(self.engine, name, cid, "sending", link_id=link.id, render=render_state, also=link_insert)
             email, sms = self._senders_for_thread()
             try:
-                delivered = self.pusher.deliver(request, record, link, email_sender=email, sms_sender=sms,
+                delivered = self.pusher.deliver(request, item.record, link, email_sender=email, sms_sender=sms,
                                                 stop=self.stop)
             except InvitationError as exc:
-                self.pusher.audit_attempt(self.actor, request, "failed", link_id=link.id, detail=str(exc))
+                writes.audit(self.pusher.audit_entry(self.actor, request, "failed", link_id=link.id,
+                                                     detail=str(exc)))
                 if isinstance(exc, DeliveryGaveUp):
-                    store.set_state(self.engine, name, cid, "failed", attempts_added=exc.attempts, reason=exc.reason)
+                    writes.state(cid, "failed", attempts_added=exc.attempts, reason=exc.reason, render=render_state)
                     return Outcome(cid, "failed", exc.reason, transient=exc.transient)
-                store.set_state(self.engine, name, cid, "failed", reason=str(exc))
+                writes.state(cid, "failed", reason=str(exc), render=render_state)
                 return Outcome(cid, "failed", str(exc))
-            store.set_state(
-                self.engine,
-                name,
+            writes.state(
                 cid,
                 "sent",
                 attempts_added=delivered.attempts,
                 sent=True,
                 delivered_to=mask_contact(delivered.receipt.to),
-                reason="resent" if resend else None,
-                also=self.pusher.delivered_writes(self.actor, request, link.id),
+                reason="resent" if item.resend else None,
+                render=render_state,
             )
+            writes.delivered(link.id)
+            writes.audit(self.pusher.audit_entry(self.actor, request, "sent", link_id=link.id))
             return Outcome(cid, "sent")
         except Exception as exc:  # noqa: BLE001 - one broken record must not end a run of thousands
             reason = f"unexpected error ({type(exc).__name__}: {exc})"
-            store.set_state(self.engine, name, cid, "failed", reason=reason)
+            writes.state(cid, "failed", reason=reason, render=render_state)
             return Outcome(cid, "failed", reason)
-
 
     def _chosen_before(self, link_id: str | None) -> tuple[str, str | None]:
         """The story and variant an earlier run chose for this customer (kept on its link)."""
@@ -469,7 +528,7 @@ class CampaignRun:
             return 1
         scaled = self.renders.mode == "scaled"
         report = self._fan_out(todo, resend) if scaled else self._send_all(todo, states, resend)
-        if not report.interrupted and options.prerender and self.renders.mode == "embedded":
+        if not report.interrupted and options.prerender:
             self._wait_for_renders(todo)
         self._write_csv(entries, out)
         return self._summary(entries, report, out, started)
@@ -572,11 +631,7 @@ class CampaignRun:
                     )
                 failures_in_a_row = failures_in_a_row + 1 if outcome.transient else 0
                 if failures_in_a_row >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
-                    report.stop_reason = (
-                        f"{failures_in_a_row} deliveries in a row failed ({outcome.reason}); "
-                        "stopped so the rest stay pending. Run the campaign again when the "
-                        "server is back."
-                    )
+                    report.stop_reason = _failing_stop(failures_in_a_row, outcome.reason)
                     self.stop.set()
         return report
 
@@ -621,6 +676,12 @@ class CampaignRun:
                 progress.update(bar, completed=len(todo) - left)
                 if left == 0 or (self.stop.is_set() and not counts.get("sending")):
                     break
+                failing = store.failures_in_a_row(self.engine, name)
+                if failing >= FAILURES_IN_A_ROW_TO_STOP and not self.stop.is_set():
+                    # The workers' deliveries fail one after another: the server is down, not the
+                    # customers bad. Stop, as an embedded run does; the rest stay pending.
+                    report.stop_reason = _failing_stop(failing, store.latest_failure(self.engine, name))
+                    self.stop.set()
                 if self.stop.is_set():
                     # Releasing the lock stops the workers taking customers; those in flight finish
                     # (a worker killed mid-send leaves its customer `sending`: the next run does it).
@@ -730,7 +791,8 @@ class CampaignRun:
     # ---- after sending ----------------------------------------------------------------------------
 
     def _wait_for_renders(self, todo: list[Entry]) -> None:
-        """The embedded runner renders in this process: stay until the prerendered videos are made."""
+        """Stay until the prerendered videos are made (by this process's embedded runner, or by
+        the workers in scaled mode), so the links CSV shows each one's real render state."""
         from smartvideo.links import link_by_id
         from smartvideo.render.devices import device_profile
 
@@ -856,6 +918,14 @@ def write_links_csv(
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(out)
+
+
+def _failing_stop(count: int, reason: str) -> str:
+    """Why a run stopped on deliveries failing in a row (embedded or fanned out)."""
+    return (
+        f"{count} deliveries in a row failed ({reason}); stopped so the rest stay pending. "
+        "Run the campaign again when the server is back."
+    )
 
 
 def _escape(text: str) -> str:

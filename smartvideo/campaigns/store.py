@@ -63,6 +63,9 @@ campaigns_table = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("lock_owner", String(200)),  # host:pid of the run that holds the lease
     Column("lock_expires_at", DateTime(timezone=True)),
+    # Deliveries that failed in a row (transient failures) in a fanned-out run: its workers add to
+    # it with each group's outcomes, a success sets it back (campaigns/writes.py).
+    Column("failures_in_a_row", Integer, nullable=False, server_default="0"),
 )
 
 campaign_customers_table = Table(
@@ -479,6 +482,7 @@ def prepare_fan_out(engine: Engine, name: str, owner: str, resend: Iterable[str]
     with engine.begin() as conn:
         if lock_holder_in(conn, name) != owner:
             raise CampaignBusy(f"campaign '{name}' is no longer locked by this run")
+        conn.execute(update(campaigns_table).where(campaigns_table.c.name == name).values(failures_in_a_row=0))
         conn.execute(
             update(table).where(table.c.campaign == name, table.c.state == "sending").values(state="pending")
         )
@@ -505,3 +509,25 @@ def states_of(engine: Engine, name: str, customer_ids: Iterable[str]) -> dict[st
             ).all()
             found.update((r.customer_id, _customer(r)) for r in rows)
     return found
+
+
+def failures_in_a_row(engine: Engine, name: str) -> int:
+    """Deliveries of a fanned-out run that failed in a row, as its workers stored them."""
+    with engine.connect() as conn:
+        count = conn.execute(
+            select(campaigns_table.c.failures_in_a_row).where(campaigns_table.c.name == name)
+        ).scalar()
+    return int(count or 0)
+
+
+def latest_failure(engine: Engine, name: str) -> str:
+    """The reason of the customer who failed last (what a run that stops on failures names)."""
+    table = campaign_customers_table
+    with engine.connect() as conn:
+        reason = conn.execute(
+            select(table.c.reason)
+            .where(table.c.campaign == name, table.c.state == "failed")
+            .order_by(table.c.updated_at.desc())
+            .limit(1)
+        ).scalar()
+    return str(reason or "?")

@@ -119,8 +119,21 @@ class EmailInvitation:
         return cast(EmailMessage, email.message_from_bytes(self.to_bytes(sender, now)[1], policy=email.policy.default))
 
 
-# compat32 writes headers as given, with CRLF line ends as SMTP wants them.
-_SMTP_COMPAT = email.policy.compat32.clone(linesep="\r\n")
+class _SmtpCompat32(email.policy.Compat32):
+    """compat32 (headers as given, CRLF line ends as SMTP wants them) that writes a short plain
+    ASCII header straight out: what compat32 writes for one anyway, without the Header object
+    and fold it makes for each of a message's 21 headers (a sixth of an invitation's CPU)."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (isinstance(value, str) and len(name) + len(value) + 2 <= (self.max_line_length or 0)
+                and _PLAIN_HEADER.fullmatch(value)):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+# Printable ASCII words with single spaces between: nothing for a fold to change.
+_PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")
+_SMTP_COMPAT = _SmtpCompat32(linesep="\r\n")
 # Not base64 (no "@"), so it cannot occur in an encoded body; replaced by the poster's base64.
 _POSTER_PLACEHOLDER = b"@@smartvideo-poster@@"
 

@@ -87,9 +87,10 @@ class StoryRecord(dict):
     contract and defaults gives it back as it is: a campaign's lookup, its checks and its plan read
     each customer once, not three times."""
 
-    __slots__ = ("contract", "defaults")
+    __slots__ = ("contract", "defaults", "source")
     contract: Any
     defaults: Any
+    source: Mapping[str, Any]  # the record as it was given (a campaign compares its row with it)
 
 
 def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def story_record(story: StorySpec, record: Mapping[str, Any]) -> dict[str, Any]:
             and getattr(record, "defaults", None) is story.defaults):
         return record
     out = StoryRecord(read_record(story.contract, with_defaults(record, story.defaults)))
-    out.contract, out.defaults = story.contract, story.defaults
+    out.contract, out.defaults, out.source = story.contract, story.defaults, record
     return out
 
 
@@ -322,10 +323,14 @@ class StoryPlanner:
     """
 
     def __init__(self, lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asset_hash: AssetHash,
-                 every_scene: bool = False, problems: list[SmartVideoError] | None = None):
+                 every_scene: bool = False, problems: list[SmartVideoError] | None = None,
+                 personal_only: bool = False):
         """every_scene: resolve scenes and layers whose condition is false too (validate);
-        problems: collect every data problem there instead of raising the first."""
+        problems: collect every data problem there instead of raising the first;
+        personal_only: leave out layers that use no data (a check of many customers, once
+        `check_fixed_parts` has passed for the story: those layers come out the same for all)."""
         self.lib, self.inputs, self.voice_length, self.asset_hash = lib, inputs, voice_length, asset_hash
+        self.personal_only = personal_only
         self.story = lib.story(inputs.story_id)
         self.theme = lib.themes[self.story.theme]
         self.customer_id = str(inputs.record.get("id", ""))
@@ -363,6 +368,8 @@ class StoryPlanner:
             voice = attempt(partial(render_text, scene.voice, self.context, scene.voice_where or scene.where)) \
                 if scene.voice else None
             for layer in scene.layers:  # fail now, not after the first scenes are encoded
+                if self.personal_only and not _layer_uses_data(layer):
+                    continue
                 if not (attempt(partial(_is_shown, layer.when, self.context, layer.where)) or every_scene):
                     continue
                 attempt(partial(_plan_layer, layer, self.context, self.theme, self.story, lib, inputs.device, 1e6,
@@ -432,6 +439,36 @@ class StoryPlanner:
             locale=story.locale, scenes=tuple(scenes), music=str(self.lib.path(story.music)) if story.music else None,
             music_volume=story.music_volume, title=story.title, cta_url=self.cta_url,
         )
+
+
+def check_fits(lib: Library, inputs: PlanInputs, fixed_parts_checked: bool = False) -> None:
+    """Raise what planning this customer's video would raise on their data, and do no more: every
+    condition, text, chart and glyph the customer's data reaches is resolved (the planner does
+    that when made); the timing pass, which cannot fail on data, is left out. With
+    fixed_parts_checked (`check_fixed_parts` passed for the story), layers without data are
+    left out too."""
+    StoryPlanner(lib, inputs, lambda text, profile: 1.0, lambda path: "", personal_only=fixed_parts_checked)
+
+
+def check_fixed_parts(lib: Library, story_id: str, device: DeviceProfile) -> None:
+    """Plan every part of a story that uses no customer data, in every scene any variant can show:
+    layers without template syntax, backgrounds, the music. They come out the same for every
+    customer, so a campaign checks them once and then only the personal layers of each customer."""
+    story = lib.story(story_id)
+    theme = lib.themes[story.theme]
+    refs = list(story.scenes)
+    for variant in story.variants:
+        refs.extend(variant.scenes or ())
+    overrides: list[dict[str, SceneOverride]] = [{}, *(dict(v.overrides) for v in story.variants)]
+    for ref in dict.fromkeys(refs):
+        for override in overrides:
+            scene = _apply_override(lib.scenes[ref.scene], override.get(ref.scene))
+            _background(scene.background, lib, lambda path: "")
+            for layer in scene.layers:
+                if not _layer_uses_data(layer):
+                    _plan_layer(layer, {}, theme, story, lib, device, 1e6, lambda path: "")
+    if story.music:
+        lib.path(story.music)
 
 
 def plan_video(lib: Library, inputs: PlanInputs, voice_length: VoiceLength, asset_hash: AssetHash,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agents_support import PUBLIC_URL, ROOT, SECRET
+from agents_support import PUBLIC_URL, ROOT, SECRET, celery_workers
 
 from smartvideo.bench.campaign import SmtpSink, customer_base
 from smartvideo.campaigns import store
@@ -65,36 +65,8 @@ def scaled(tmp_path_factory: pytest.TempPathFactory, redis_db: str) -> Iterator[
             "SMARTVIDEO_SMTP_URL": sink.url,
             "SMARTVIDEO_CAMPAIGN_CHUNK": "10",  # a dozen tasks, so both workers get some
         }
-        base = {k: v for k, v in os.environ.items() if not k.startswith("SMARTVIDEO_")}
-        workers, logs = [], []
-        for n in range(2):
-            log = tmp / f"worker-{n}.log"
-            with log.open("ab") as handle:
-                workers.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "celery", "-A", "worker", "worker", "--pool", "solo",
-                         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
-                         "-n", f"campaign{n}@%h"],
-                        cwd=ROOT, env={**base, **env, "PYTHONPATH": str(ROOT)}, stdout=handle,
-                        stderr=subprocess.STDOUT, start_new_session=True,
-                    )
-                )
-            logs.append(log)
-        deadline = time.monotonic() + 90
-        while not all(" ready." in log.read_text(errors="replace") for log in logs):
-            assert time.monotonic() < deadline, "\n".join(log.read_text()[-2000:] for log in logs)
-            assert all(w.poll() is None for w in workers), "\n".join(log.read_text()[-2000:] for log in logs)
-            time.sleep(0.2)
-        try:
+        with celery_workers(env, tmp, 2, "campaign") as logs:
             yield Scaled(root, tmp / "data", redis_db, sink, env, logs)
-        finally:
-            for worker in workers:
-                os.killpg(worker.pid, signal.SIGTERM)
-            for worker in workers:
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -191,6 +163,30 @@ def test_an_interrupted_scaled_run_resumes_and_nobody_gets_two(shell: Scaled, tm
     assert main(campaign("cut", data, out)) == 0
     assert len(shell.sink.recipients) == CUSTOMERS, f"{first} in the first run"
     assert Counter(shell.sink.recipients).most_common(1)[0][1] == 1
+
+
+def test_deliveries_failing_in_a_row_stop_a_scaled_run_and_leave_the_rest_pending(
+    shell: Scaled, tmp_path: Path, capsys: Any
+) -> None:
+    """The SMTP server answers every message with a temporary failure: the run stops after 25
+    failures in a row, as an embedded run does, instead of failing every customer."""
+    data = customers_file(tmp_path, range(1, CUSTOMERS + 1), "down")
+    out = tmp_path / "links.csv"
+    shell.sink.refusing = True
+    try:
+        code = main(campaign("down", data, out))
+    finally:
+        shell.sink.refusing = False
+    printed = capsys.readouterr()
+    assert code == 1, printed
+    assert "deliveries in a row failed" in printed.out + printed.err
+    assert "451" in printed.out + printed.err  # the server's own answer, named
+    counts = store.state_counts(shell.engine, "down")
+    assert counts["failed"] >= 25 and counts["pending"] > 0 and not counts["sent"], counts
+    assert shell.sink.recipients == []
+    # The server is back: the next run sends everyone, the failed and the pending, once.
+    assert main(campaign("down", data, out)) == 0
+    assert sorted(shell.sink.recipients) == sorted(f"customer{n}@example.com" for n in range(1, CUSTOMERS + 1))
 
 
 def _sha(path: Path) -> str:

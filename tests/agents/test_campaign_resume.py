@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -275,3 +276,29 @@ def test_a_second_run_while_the_first_is_sending_stops_without_sending(
 def test_status_of_an_unknown_campaign_is_one_clear_error(base: Path, capsys: Any) -> None:
     assert main(["campaign", "status", "nope"]) == 1
     assert "no campaign named 'nope'" in capsys.readouterr().err
+
+
+def test_deliveries_failing_in_a_row_stop_the_run_and_leave_the_rest_pending(
+    base: Path, tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Nobody at the SMTP address: after 25 failures in a row the run stops; the customers of the
+    groups not begun stay pending (with their links), and the next run sends everyone once."""
+    monkeypatch.setenv("SMARTVIDEO_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody there
+    monkeypatch.setenv("SMARTVIDEO_DELIVERY_ATTEMPTS", "1")
+    data, out = customers_file(tmp_path, CUSTOMERS), tmp_path / "links.csv"
+    assert main(campaign(data, out, "--concurrency", "1")) == 1
+    err = capsys.readouterr().err
+    assert "25 deliveries in a row failed (cannot reach the SMTP server" in err
+    main(["campaign", "status", "spring"])
+    status = capsys.readouterr().out
+    found = re.search(r"0 sent, (\d+) pending, (\d+) failed, 0 skipped", status)
+    assert found, status
+    pending, failed = int(found[1]), int(found[2])
+    # Groups of 10 on one thread: the third group's outcomes stop the run, the fourth's customers
+    # not yet begun by then stay pending.
+    assert failed >= 25 and pending > 0 and pending + failed == CUSTOMERS, status
+    monkeypatch.setenv("SMARTVIDEO_SMTP_URL", smtp_server.url)
+    assert main(campaign(data, out)) == 0
+    assert Counter(to for _, [to] in smtp_server.envelopes) == {
+        f"customer{n}@example.com": 1 for n in range(1, CUSTOMERS + 1)
+    }

@@ -135,6 +135,35 @@ def test_email_has_text_and_html_parts_and_the_poster_inline(
     assert f'src="cid:{cid}"' in html and image.get_content() == png
 
 
+@pytest.mark.parametrize(
+    ("first_name", "to", "sender"),
+    [
+        ("Anna", "anna@example.com", "Nova <video@nova.example>"),
+        ("Zoë", "zoe@example.com", "Nova Énergie <video@nova.example>"),
+        ("Maximiliaan-Alexander-Johannes", "a.very.long.address.of.someone@subdomain.example.com",
+         "Nova  Energy  with  spaces <video@nova.example>"),
+    ],
+)
+def test_the_quick_header_path_writes_what_compat32_writes(
+    templates: InvitationTemplates, library: Any, monkeypatch: pytest.MonkeyPatch, first_name: str, to: str,
+    sender: str,
+) -> None:
+    """Short plain headers skip compat32's fold: the bytes must be exactly the fold's."""
+    import email.policy
+    import email.utils
+
+    from smartvideo.invitations import messages
+
+    monkeypatch.setattr(email.utils, "make_msgid", lambda idstring, domain: f"<1.{idstring}@{domain}>")
+    monkeypatch.setattr(messages, "_boundary", lambda: "=_sv_boundary")
+    poster = poster_image(poster_spec(library, "first_bill", first_name))
+    invitation = templates.email(context(first_name), to, poster)
+    when = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
+    quick = invitation.to_bytes(sender, when)
+    monkeypatch.setattr(messages, "_SMTP_COMPAT", email.policy.compat32.clone(linesep="\r\n"))
+    assert invitation.to_bytes(sender, when) == quick
+
+
 def test_html_escapes_what_it_shows(templates: InvitationTemplates, library: Any) -> None:
     invitation = templates.email(context(first_name="<b>Eve</b>"), "eve@example.com", b"png")
     assert "<b>Eve</b>" not in invitation.html and "&lt;b&gt;Eve&lt;/b&gt;" in invitation.html
