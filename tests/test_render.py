@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from smartvideo.ffmpeg_exec import FfmpegRun, watch_ffmpeg
 from smartvideo.render.renderer import Renderer, RenderRequest
 from smartvideo.settings import RenderSettings
 from tests.media_probe import integrated_loudness, probe, top_level_boxes
@@ -68,6 +70,20 @@ def test_second_customer_reencodes_only_the_personal_scene(renderer, first, tmp_
                                            device="lite", variant="A"))
     assert (second.segments_reused, second.segments_encoded) == (1, 1)
     assert probe(second.video).frames == round(second.plan.duration * 25)
+
+
+def test_a_click_reports_what_its_ffmpeg_processes_and_new_voice_lines_cost(renderer, first, tmp_path):
+    heard: list[FfmpegRun] = []
+    request = RenderRequest(story="mini", customer="C1002", output=tmp_path / "c.mp4", device="lite", variant="A")
+    with watch_ffmpeg(heard.append):
+        result = renderer.render(request)
+    kinds = {run.what.split(" '")[0] for run in heard}
+    assert {"scene", "audio track", "joining scenes"} <= kinds
+    assert all(run.cpu_s >= 0 and run.wall_s > 0 for run in heard)
+    assert sum(run.cpu_s for run in heard if run.what.startswith("scene")) > 0
+    assert result.voice_cpu_s > 0  # the customer's own line was spoken for this click
+    again = renderer.render(dataclasses.replace(request, output=tmp_path / "again.mp4"))
+    assert again.voice_cpu_s == 0  # every line from the cache
 
 
 def test_a_variant_text_change_is_a_new_segment(renderer, first, tmp_path):

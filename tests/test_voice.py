@@ -44,6 +44,7 @@ def test_shipped_profiles_load(profiles: dict[str, VoiceProfile]) -> None:
 def test_piper_speaks_english_and_caches(bank: VoiceBank) -> None:
     speech = bank.speak(ENGLISH, "joe_en")
     assert speech.engine == "piper" and speech.profile == "joe_en" and not speech.cached
+    assert speech.cpu_s > 0  # what speaking it cost (the render benchmark reports it per click)
     assert speech.path.parent == bank.cache_dir and speech.path.suffix == ".wav"
     frames, rate = _frames(speech.path)
     assert 1.5 < speech.duration < 8.0
@@ -52,6 +53,7 @@ def test_piper_speaks_english_and_caches(bank: VoiceBank) -> None:
 
     again = bank.speak(ENGLISH, "joe_en")
     assert again.cached and again.path == speech.path and again.duration == speech.duration
+    assert again.cpu_s == 0
     assert again.path.stat().st_mtime_ns == mtime
     assert not list(bank.cache_dir.glob(".*.part"))  # no temp files left behind
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import statistics
 import tempfile
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 from smartvideo.bench.figures import cpu_seconds, emit
 from smartvideo.bench.similarity import compare_videos
+from smartvideo.ffmpeg_exec import FfmpegRun, watch_ffmpeg
 from smartvideo.render.plan import RenderPlan
 from smartvideo.render.renderer import Renderer, RenderRequest
 from smartvideo.render.scene_encoder import X264_PARAMS_V2, encode_scene
@@ -62,13 +64,19 @@ def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
         warm: list[float] = []
         cpu: list[float] = []
         stages: dict[str, list[float]] = {}
+        splits: list[dict[str, float]] = []
+        processes: list[float] = []
         for run in range(runs):
             record = new_customer(base, run)
+            ffmpeg_runs: list[FfmpegRun] = []
             started, cpu_started = time.perf_counter(), cpu_seconds()
-            result = renderer.render(RenderRequest(story=STORY, customer=record["id"], output=out, variant="A",
-                                                   record=record))
+            with watch_ffmpeg(ffmpeg_runs.append):
+                result = renderer.render(RenderRequest(story=STORY, customer=record["id"], output=out, variant="A",
+                                                       record=record))
             warm.append(time.perf_counter() - started)
             cpu.append(cpu_seconds() - cpu_started)
+            splits.append(cpu_split(cpu[-1], ffmpeg_runs, result.voice_cpu_s))
+            processes.append(len(ffmpeg_runs))
             for stage, seconds in result.timings.items():
                 stages.setdefault(stage, []).append(seconds)
         figures.append(emit("render_warm_s", warm, "s", story=STORY, video_s=duration,
@@ -79,6 +87,11 @@ def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
         figures.append(emit("cpu_s_per_personal_video_s", [c / personal_s for c in cpu], "s/s",
                             personal_video_s=round(personal_s, 2),
                             note="CPU-seconds per click divided by the seconds of personal video in it"))
+        figures.append(emit("render_warm_cpu_split_s", cpu, "s", ffmpeg_processes=statistics.median(processes),
+                            parts={part: round(statistics.median(split.get(part, 0.0) for split in splits), 3)
+                                   for part in splits[-1]},
+                            note="CPU-seconds per click by where they go (medians): each ffmpeg process by what "
+                                 "it does, speaking the new lines, and the rest of this process"))
         for stage, values in stages.items():
             if stage != "total":
                 figures.append(emit(f"stage_{stage}_s", values, "s"))
@@ -89,6 +102,18 @@ def bench_render(root: Path, runs: int) -> list[dict[str, Any]]:
         figures += bench_quality(renderer, result.plan, Path(tmp) / "quality")
         figures += bench_throughput(renderer, base, Path(tmp) / "throughput", runs)
     return figures
+
+
+def cpu_split(total: float, ffmpeg_runs: list[FfmpegRun], voice_cpu_s: float) -> dict[str, float]:
+    """A click's CPU-seconds by part: ffmpeg processes by what they did (a scene's encode, the audio
+    track, joins...), the voice lines spoken, and what is left of this process (planning, drawing)."""
+    parts: dict[str, float] = {}
+    for run in ffmpeg_runs:
+        kind = "ffmpeg: " + re.sub(r"\s*\(part \d+\)|\s*'[^']*'", "", run.what).strip()
+        parts[kind] = parts.get(kind, 0.0) + run.cpu_s
+    parts["voice"] = voice_cpu_s
+    parts["python, rest"] = total - sum(parts.values())
+    return parts
 
 
 def bench_quality(renderer: Renderer, plan: RenderPlan, folder: Path) -> list[dict[str, Any]]:

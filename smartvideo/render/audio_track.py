@@ -14,13 +14,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from smartvideo.atomic_files import atomic_output, write_atomic
 from smartvideo.errors import RenderError
-from smartvideo.ffmpeg_exec import ffmpeg_binary, run_ffmpeg
+from smartvideo.ffmpeg_exec import ffmpeg_stderr, run_ffmpeg
 
 SAMPLE_RATE = 48000
 # FFmpeg's default AAC coder (twoloop) took 1.2 of the 1.5 CPU seconds of a 34 s mix; the fast
@@ -49,11 +48,11 @@ _LIMITER = "alimiter=limit=0.84:level=false:attack=3:release=40"
 def _measured_loudness(path: Path, chain: str) -> float:
     """Integrated loudness (LUFS) of the file after `chain`, by ffmpeg's ebur128 meter."""
     # Padding lets the meter's 400 ms blocks see very short lines; silence is gated out.
-    proc = subprocess.run([ffmpeg_binary(), "-hide_banner", "-nostats", "-i", str(path), "-af",
-                           f"{chain},apad=pad_dur=1,ebur128", "-f", "null", "-"],
-                          capture_output=True, text=True, check=False)
-    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", proc.stderr)
-    if proc.returncode != 0 or not found:
+    returncode, stderr = ffmpeg_stderr(["-hide_banner", "-nostats", "-i", str(path), "-af",
+                                        f"{chain},apad=pad_dur=1,ebur128", "-f", "null", "-"],
+                                       "measuring a voice line")
+    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", stderr)
+    if returncode != 0 or not found:
         raise RenderError(f"cannot measure the voice line {path.name}")
     return float(found[-1])
 
@@ -102,10 +101,10 @@ def placed_voice_line(path: Path, start: float, keep: bool) -> PlacedVoice:
 
 @functools.cache
 def _file_loudness(path: str, size: int, mtime: float) -> float:
-    proc = subprocess.run([ffmpeg_binary(), "-hide_banner", "-nostats", "-i", path, "-map", "0:a:0",
-                           "-af", "ebur128", "-f", "null", "-"], capture_output=True, text=True, check=False)
-    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", proc.stderr)
-    if proc.returncode != 0 or not found:
+    returncode, stderr = ffmpeg_stderr(["-hide_banner", "-nostats", "-i", path, "-map", "0:a:0", "-af", "ebur128",
+                                        "-f", "null", "-"], "measuring the music")
+    found = re.findall(r"I:\s+(-?[\d.]+) LUFS", stderr)
+    if returncode != 0 or not found:
         raise RenderError(f"cannot measure the loudness of {path}")
     return float(found[-1])
 

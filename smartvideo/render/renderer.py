@@ -97,6 +97,7 @@ class RenderResult:
     timings: dict[str, float]
     segments_encoded: int
     segments_reused: int
+    voice_cpu_s: float = 0.0  # CPU-seconds spent speaking this render's new lines
 
 
 def _file_hash(path: str) -> str:
@@ -348,7 +349,8 @@ class Renderer:
         report("done", 1.0)
         reused = sum(was_reused for _, was_reused in delivered)
         return RenderResult(video=output, captions=captions, manifest=manifest, plan=plan, timings=timings,
-                            segments_encoded=len(plan.scenes) - reused, segments_reused=reused)
+                            segments_encoded=len(plan.scenes) - reused, segments_reused=reused,
+                            voice_cpu_s=sum(speech.cpu_s for speech in spoken.values()))
 
     @staticmethod
     def _in_speaking_order(planner: StoryPlanner, speaking: Mapping[tuple[str, str], Future[Speech]]) -> Iterator[int]:

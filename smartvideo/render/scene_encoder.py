@@ -237,20 +237,48 @@ class DrawnLayer:
         return ffmpeg.input(self.path, **options, **({"framerate": framerate} if framerate else {}))
 
 
+TRIM_MARGIN = 8  # transparent pixels kept around a trimmed layer
+TRIM_STEP = 8  # a trimmed layer starts on a multiple of this: the 8x8 dither of colour conversion stays put
+
+
+def trimmed(images: list[Image.Image], x: int, y: int) -> tuple[list[Image.Image], int, int]:
+    """The images (one size) cut to the part where any of them is not fully transparent, and where
+    that part lands in the frame.
+
+    The overlay filter blends every pixel of a layer on every frame, also transparent ones, and
+    about half of a layer's box is empty (text narrower than its box, shadow margins). Blending a
+    transparent pixel leaves the frame as it was, so the frames are the same: the cut keeps a
+    margin of transparent pixels (colour conversion looks at neighbours) and starts on an even
+    pixel, so the 4:2:0 chroma samples and the overlay's even-rounded position line up as before.
+    """
+    boxes = [box for image in images if (box := image.getchannel("A").getbbox()) is not None]
+    if not boxes:
+        return images, x, y
+    width, height = images[0].size
+    step = TRIM_STEP
+    left = max(0, (min(b[0] for b in boxes) - TRIM_MARGIN) // step * step)
+    top = max(0, (min(b[1] for b in boxes) - TRIM_MARGIN) // step * step)
+    right = min(width, -(-(max(b[2] for b in boxes) + TRIM_MARGIN) // step) * step)
+    bottom = min(height, -(-(max(b[3] for b in boxes) + TRIM_MARGIN) // step) * step)
+    if (left, top, right, bottom) == (0, 0, width, height):
+        return images, x, y
+    return [image.crop((left, top, right, bottom)) for image in images], x + left, y + top
+
+
 def draw_layers(scene: PlannedScene, device: DeviceProfile, workdir: Path) -> list[DrawnLayer]:
-    """Every layer of `scene` drawn once by Pillow into `workdir`; a count-up as its images, the last
-    showing the final value."""
+    """Every layer of `scene` drawn once by Pillow into `workdir`, trimmed to where it has pixels; a
+    count-up as its images, the last showing the final value."""
     drawn = []
     for n, layer in enumerate(scene.layers):
         path = workdir / f"s{scene.index:02d}_l{n:02d}.rgba"
         if layer.animation == "count_up" and layer.number is not None:
-            images = [draw_layer(layer, number_value=value) for value in count_up_values(layer, device)]
-            size = _write_rgba([image for image, _ in images], path)
-            (x, y) = images[-1][1]
-            drawn.append(DrawnLayer(layer, str(path), x, y, *size, sequence=True))
+            placed = [draw_layer(layer, number_value=value) for value in count_up_values(layer, device)]
+            images, x, y = trimmed([image for image, _ in placed], *placed[-1][1])
+            drawn.append(DrawnLayer(layer, str(path), x, y, *_write_rgba(images, path), sequence=True))
             continue
         image, (x, y) = draw_layer(layer)
-        drawn.append(DrawnLayer(layer, str(path), x, y, *_write_rgba([image], path)))
+        images, x, y = trimmed([image], x, y)
+        drawn.append(DrawnLayer(layer, str(path), x, y, *_write_rgba(images, path)))
     return drawn
 
 

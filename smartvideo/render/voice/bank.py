@@ -9,6 +9,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ class Speech:
     profile: str  # id of the profile that actually spoke (after fallback)
     engine: str
     cached: bool
+    cpu_s: float = 0.0  # CPU-seconds this thread spent speaking it (0 when it came from the cache)
 
 
 def wav_duration(path: Path) -> float:
@@ -132,7 +134,9 @@ class VoiceBank:
             os.close(fd)
             tmp = Path(tmp_name)
             try:
+                started = time.thread_time()
                 engine.synthesize(text, profile, tmp)
+                cpu_s = time.thread_time() - started
                 duration = wav_duration(tmp)
                 if duration <= 0:
                     raise VoiceError(f"{engine.name} produced no sound for {text[:40]!r}")
@@ -144,4 +148,4 @@ class VoiceBank:
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
-        return Speech(target, duration, profile.id, engine.name, cached=False)
+        return Speech(target, duration, profile.id, engine.name, cached=False, cpu_s=cpu_s)
