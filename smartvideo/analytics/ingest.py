@@ -28,7 +28,15 @@ from sqlalchemy import Connection, Engine, case, func, select
 
 from smartvideo.analytics.counter_deltas import CounterDeltas, Dims
 from smartvideo.analytics.errors import BeaconRejected
-from smartvideo.analytics.events import BeaconBatch, Event, SimpleEvent, WatchEvent, check_plausible
+from smartvideo.analytics.events import (
+    BeaconBatch,
+    Event,
+    SimpleEvent,
+    WatchEvent,
+    check_plausible,
+    events_from_json,
+    events_to_json,
+)
 from smartvideo.analytics.group_commit import GroupWriter, Slot
 from smartvideo.analytics.reach import CLICK_KINDS, click_scene, reached_stages
 from smartvideo.analytics.retention import SceneSpan, seconds_in
@@ -36,6 +44,7 @@ from smartvideo.analytics.sql_upsert import RawCursor, driver_value, marks, plai
 from smartvideo.analytics.tables import (
     batches_table,
     events_table,
+    inbox_table,
     pending_table,
     viewers_table,
     views_table,
@@ -49,6 +58,7 @@ log = logging.getLogger(__name__)
 BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
 PENDING_COLUMNS = ("view_id", "seq", "link_id", "device")
+INBOX_COLUMNS = ("view_id", "seq", "link_id", "device", "events", "received_at")
 NEW_VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", "day", "watched",
                     "watched_count", "rewatches", "opened", "played", "completed", "cta", "errored", "entered",
                     "continued", "created_at", "updated_at", "channel", "story_version", "notified")
@@ -139,13 +149,17 @@ class _GroupWrite:
         self.store, self.cur, self.dialect = store, cur, store.dialect
         self.deltas = CounterDeltas()
 
-    def run(self, writes: Sequence[_Write]) -> list[IngestResult]:
+    def run(self, writes: Sequence[_Write], keyed: bool = False) -> list[IngestResult]:
+        """Fold the group's writes; `keyed`: their analytics_batches rows are in already (the
+        inbox's batches, keyed when they were appended), so every batch is new."""
         cur, dialect = self.cur, self.dialect
         results: list[IngestResult | None] = [None] * len(writes)
         fresh: list[int] = []
         batches = [(i, w.batch) for i, w in enumerate(writes) if w.batch is not None]
         new_keys: set[tuple[str, int]] = set()
-        if batches:  # one INSERT for the group's batches: those it returns are new
+        if keyed:
+            new_keys = {(b.view, b.seq) for _, b in batches}
+        elif batches:  # one INSERT for the group's batches: those it returns are new
             mark = "%s" if dialect == "postgresql" else "?"
             cur.execute(
                 f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
@@ -335,10 +349,27 @@ class _GroupWrite:
         return False, (view.story, variant, device, campaign, first_day), newly, new_stages
 
 
-class BeaconStore:
-    """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change)."""
+@dataclass(frozen=True, slots=True)
+class _Append:
+    link: Link | ViewOwner
+    batch: BeaconBatch
+    now: dt.datetime
 
-    def __init__(self, engine: Engine) -> None:
+
+class BeaconStore:
+    """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change).
+
+    `ingest` appends a batch to the inbox (durable, its replay answered `duplicate` at once); the
+    folder folds the inbox into events, views and counters. With `fold_in_background` (the web
+    app) a thread of the store folds (`inbox_folder`); without, `ingest` folds before it returns.
+    Readers call `fold_pending` first, so a report counts every batch acknowledged before it.
+    """
+
+    FOLD_GROUP = 512  # inbox batches per fold transaction
+
+    def __init__(self, engine: Engine, fold_in_background: bool = False) -> None:
+        from smartvideo.analytics.inbox_folder import FoldLock, InboxFolder
+
         self.engine = engine
         self.dialect = engine.dialect.name
         self._ready: dict[tuple[str, str], RenderFacts] = {}
@@ -347,11 +378,14 @@ class BeaconStore:
         # on a lock file (woken at once), not in SQLite's busy handler (which sleeps and polls).
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             SQLiteWriterLock(engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
-        self._writer: GroupWriter[_Write, IngestResult] = GroupWriter(self._write_group)
-        # the group writer's connection, kept between groups (one group at a time uses it) and
-        # closed with the store
+        self._fold_lock = FoldLock(engine)  # one folder at a time per database, across processes
+        self._writer: GroupWriter[_Append, IngestResult] = GroupWriter(self._append_group)
+        # each writer's connection, kept between transactions and closed with the store
         self._held: list[Connection] = []
+        self._fold_held: list[Connection] = []
         weakref.finalize(self, _close_held, self._held)
+        weakref.finalize(self, _close_held, self._fold_held)
+        self._folder = InboxFolder(self.fold_inbox) if fold_in_background else None
 
     def render_facts(self, link_id: str, device: str) -> RenderFacts | None:
         key = (link_id, device)
@@ -387,7 +421,8 @@ class BeaconStore:
         return RenderFacts(variant, None, (), None, rows.story_version)
 
     def ingest(self, link: Link, batch: BeaconBatch, now: dt.datetime | None = None) -> IngestResult:
-        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible.
+        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible
+        or if its view belongs to another link.
 
         A batch whose render is not planned yet (its variant unknown) is stored and kept pending; it
         is folded into its view, under the right variant, with the view's next batch or by
@@ -396,12 +431,106 @@ class BeaconStore:
         now = now or dt.datetime.now(dt.UTC)
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
-        return self._writer.submit(_Write(link, batch.view, batch.device, batch, facts, now))
+        result = self._writer.submit(_Append(link, batch, now))
+        if self._folder is not None:
+            if not result.duplicate:
+                self._folder.wake()
+        else:
+            self.fold_inbox()
+        return result
+
+    def close(self) -> None:
+        """Stop the background folder (what it had not folded stays in the inbox) and let go of
+        the connections."""
+        if self._folder is not None:
+            self._folder.stop()
+        _close_held(self._held)
+        _close_held(self._fold_held)
+
+    # ---- the request's side: append to the inbox ------------------------------------------------
+
+    def _append_group(self, appends: Sequence[_Append], slots: Sequence[Slot[IngestResult]]) -> None:
+        """Group commit of appends. Should one fail (a view id of another link), the group is
+        rolled back and each batch appended alone, so it fails alone."""
+        try:
+            results = self._append_transaction(appends)
+        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
+            if len(appends) == 1:
+                raise
+            for append, slot in zip(appends, slots, strict=True):
+                try:
+                    slot.result = self._append_transaction([append])[0]
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                    slot.error = exc
+        else:
+            for slot, result in zip(slots, results, strict=True):
+                slot.result = result
+
+    def _append_transaction(self, appends: Sequence[_Append]) -> list[IngestResult]:
+        with self._write_lock:
+            if not self._held or self._held[0].closed:
+                self._held[:] = [self.engine.connect()]
+            conn = self._held[0]
+            try:
+                with conn.begin():
+                    return self._append(raw_cursor(conn), appends)
+            except Exception:
+                _close_held(self._held)  # a connection that failed is not reused
+                raise
+
+    def _append(self, cur: RawCursor, appends: Sequence[_Append]) -> list[IngestResult]:
+        """One transaction: the views' owners checked, the batches keyed (a key already there: a
+        replay), the new batches put in the inbox."""
+        dialect = self.dialect
+        view_ids = sorted({a.batch.view for a in appends})
+        in_list = marks(dialect, len(view_ids))
+        cur.execute(" UNION ALL ".join(f"SELECT view_id, link_id FROM {table.name} WHERE view_id IN ({in_list})"
+                                       for table in (views_table, inbox_table, pending_table)),
+                    view_ids * 3)
+        owners: dict[str, str] = dict(cur.fetchall())
+        for append in appends:
+            if owners.setdefault(append.batch.view, append.link.id) != append.link.id:
+                raise BeaconRejected("view id belongs to another link")
+        mark = "%s" if dialect == "postgresql" else "?"
+        cur.execute(
+            f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
+            + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(appends))
+            + " ON CONFLICT DO NOTHING RETURNING view_id, seq",
+            [value for a in appends
+             for value in (a.batch.view, a.batch.seq, len(a.batch.events), driver_value(dialect, a.now))])
+        new_keys = {(view_id, seq) for view_id, seq in cur.fetchall()}
+        results, rows = [], []
+        for append in appends:
+            batch = append.batch
+            if (batch.view, batch.seq) in new_keys:
+                new_keys.discard((batch.view, batch.seq))  # the same batch twice in a group: once is new
+                results.append(IngestResult(len(batch.events), False))
+                rows.append((batch.view, batch.seq, append.link.id, batch.device, events_to_json(batch.events),
+                             driver_value(dialect, append.now)))
+            else:
+                results.append(IngestResult(0, True))
+        if rows:
+            cur.executemany(plain_sql(dialect, inbox_table, INBOX_COLUMNS), rows)
+        return results
+
+    # ---- the folder's side --------------------------------------------------------------------
+
+    def fold_inbox(self) -> int:
+        """Fold every batch in the inbox (in groups of FOLD_GROUP, each deleted from the inbox in
+        the transaction that folds it). Returns the batches folded."""
+        folded = 0
+        with self._fold_lock:
+            while True:
+                n = self._fold_group(None)
+                folded += n
+                if n < self.FOLD_GROUP:
+                    return folded
 
     def fold_pending(self, now: dt.datetime | None = None) -> int:
-        """Fold what waits on a render's plan: batches that came before its variant was known, and
-        views that ended before its scenes were timed (their length, half, scenes count now).
-        Returns the views folded."""
+        """Fold the inbox, then what waits on a render's plan: batches that came before its
+        variant was known, and views that ended before its scenes were timed (their length, half,
+        scenes count now). Returns the views folded of those that waited."""
+        self.fold_inbox()
         now = now or dt.datetime.now(dt.UTC)
         p = pending_table.c
         with self.engine.connect() as conn:
@@ -414,43 +543,82 @@ class BeaconStore:
             untimed_only = last_seq == UNTIMED
             if facts is None or not facts.planned or (untimed_only and facts.n_seconds is None):
                 continue
-            with self.engine.connect() as conn:
-                row = conn.execute(select(links_table).where(links_table.c.id == link_id)).first()
-            if row is None:
+            owner = self._owners([link_id]).get(link_id)
+            if owner is None:
                 continue
-            owner = ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
-            self._writer.submit(_Write(owner, view_id, device, None, facts, now))  # in the writer's order
+            with self._fold_lock:
+                self._fold_group([_Write(owner, view_id, device, None, facts, now)])
             folded += 1
         return folded
 
-    def _write_group(self, writes: Sequence[_Write], slots: Sequence[Slot[IngestResult]]) -> None:
-        """Group commit: many requests' batches in one transaction. Should one fail (a view id of
-        another link), the group is rolled back and each batch written alone, so it fails alone."""
-        try:
-            results = self._transaction(writes)
-        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
-            if len(writes) == 1:
-                raise
-            for write, slot in zip(writes, slots, strict=True):
-                try:
-                    slot.result = self._transaction([write])[0]
-                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-                    slot.error = exc
-        else:
-            for slot, result in zip(slots, results, strict=True):
-                slot.result = result
+    def _owners(self, link_ids: Sequence[str]) -> dict[str, ViewOwner]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(links_table).where(links_table.c.id.in_(sorted(set(link_ids))))).all()
+        return {row.id: ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
+                for row in rows}
 
-    def _transaction(self, writes: Sequence[_Write]) -> list[IngestResult]:
+    def _fold_group(self, writes: list[_Write] | None) -> int:
+        """Fold `writes`, or (None) the inbox's oldest FOLD_GROUP batches, in one transaction that
+        also deletes them from the inbox; the fold lock is held. Returns the inbox rows taken. A
+        group that fails is folded one write at a time; a write that fails alone is logged and
+        dropped from the inbox (the append checks what the fold checks, so none should)."""
+        taken: list[tuple[str, int]] = []
+        if writes is None:
+            writes, taken = self._inbox_writes()
+        try:
+            self._fold_transaction(writes, taken)
+        except Exception:
+            if len(writes) <= 1:
+                log.exception("a beacon batch could not be folded and is dropped")
+                self._fold_transaction([], taken)
+                return len(taken)
+            for write in writes:
+                key = [(write.view_id, write.batch.seq)] if write.batch is not None and taken else []
+                try:
+                    self._fold_transaction([write], key)
+                except Exception:  # noqa: BLE001 - logged; a batch that cannot fold must not block the rest
+                    log.exception("a beacon batch could not be folded and is dropped: view %s", write.view_id)
+                    self._fold_transaction([], key)
+            self._fold_transaction([], taken)  # those of deleted links
+        return len(taken)
+
+    def _fold_transaction(self, writes: list[_Write], taken: list[tuple[str, int]]) -> None:
         with self._write_lock:
-            if not self._held or self._held[0].closed:
-                self._held[:] = [self.engine.connect()]
-            conn = self._held[0]
+            if not self._fold_held or self._fold_held[0].closed:
+                self._fold_held[:] = [self.engine.connect()]
+            conn = self._fold_held[0]
             try:
                 with conn.begin():
-                    return _GroupWrite(self, raw_cursor(conn)).run(writes)
+                    cur = raw_cursor(conn)
+                    if writes:
+                        _GroupWrite(self, cur).run(writes, keyed=bool(taken))
+                    if taken:
+                        mark = marks(self.dialect, 1)
+                        cur.executemany(f"DELETE FROM {inbox_table.name} WHERE view_id = {mark} AND seq = {mark}",
+                                        taken)
             except Exception:
-                _close_held(self._held)  # a connection that failed is not reused
+                _close_held(self._fold_held)  # a connection that failed is not reused
                 raise
+
+    def _inbox_writes(self) -> tuple[list[_Write], list[tuple[str, int]]]:
+        """The inbox's oldest batches as fold writes (each with its owner and render facts), and
+        the keys of every row read (a batch of a deleted link is dropped with the rest)."""
+        i = inbox_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(inbox_table).order_by(i.received_at, i.view_id, i.seq)
+                                .limit(self.FOLD_GROUP)).all()
+        if not rows:
+            return [], []
+        owners = self._owners([row.link_id for row in rows])
+        writes = []
+        for row in rows:
+            owner = owners.get(row.link_id)
+            if owner is None:  # the link was deleted since: nothing to count it under
+                continue
+            batch = BeaconBatch(row.view_id, row.seq, row.device, events_from_json(row.events))
+            writes.append(_Write(owner, row.view_id, row.device, batch, self.render_facts(row.link_id, row.device),
+                                 row.received_at))
+        return writes, [(row.view_id, row.seq) for row in rows]
 
 
 class SQLiteWriterLock:
