@@ -73,10 +73,15 @@ class FoldLock:
 
 
 class InboxFolder:
-    """A daemon thread that runs `fold` when woken (this process appended), or also every `poll` s."""
+    """A daemon thread that runs `fold` when woken (this process appended), or also every `poll` s.
 
-    def __init__(self, fold: Callable[[], int], poll: float | None = None) -> None:
-        self._fold, self._poll = fold, poll
+    Woken, it lets `gather` seconds of batches gather first: a fold's CPU per batch falls by half
+    from groups of 8 batches to groups of hundreds (the counters of a group are summed before they
+    are written), and a report folds what is left before it reads anyway.
+    """
+
+    def __init__(self, fold: Callable[[], int], poll: float | None = None, gather: float = 0.2) -> None:
+        self._fold, self._poll, self._gather = fold, poll, gather
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beacon-inbox-folder", daemon=True)
@@ -93,9 +98,9 @@ class InboxFolder:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.wait(self._poll)
-            self._wake.clear()
-            if self._stopping.is_set():
+            if self._stopping.wait(self._gather):
                 return
+            self._wake.clear()
             try:
                 self._fold()
             except Exception:  # noqa: BLE001 - logged; the batches stay in the inbox for the next round

@@ -22,7 +22,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, case, func, select
 
@@ -148,6 +148,7 @@ class _GroupWrite:
     def __init__(self, store: BeaconStore, cur: RawCursor) -> None:
         self.store, self.cur, self.dialect = store, cur, store.dialect
         self.deltas = CounterDeltas()
+        self.group_keys: set[tuple[str, int]] = set()
 
     def run(self, writes: Sequence[_Write], keyed: bool = False) -> list[IngestResult]:
         """Fold the group's writes; `keyed`: their analytics_batches rows are in already (the
@@ -179,6 +180,9 @@ class _GroupWrite:
                 fresh.append(i)
             else:
                 results[i] = IngestResult(0, True)
+        # the group stores all its events first: a view's later batches of this group count their
+        # own clicks, so the moment a view learns its scenes counts only those stored before
+        self.group_keys = {(b.view, b.seq) for i in fresh if (b := writes[i].batch) is not None}
         event_rows = [
             (b.view, b.seq, idx, "watch", e.second, None, None, None) if type(e) is WatchEvent
             else (b.view, b.seq, idx, e.type, e.scene, e.t, e.t_from, e.message)  # type: ignore[union-attr]
@@ -293,7 +297,7 @@ class _GroupWrite:
             self.deltas.add_reach(view.dims, write.owner.channel, link_stages)
         if learned_render:
             self.deltas.add_scene_list(view.dims, view.scenes)
-            clicks = self._stored_clicks(write.view_id)  # this batch's too: its events are stored
+            clicks = self._stored_clicks(write.view_id, write.batch.seq if write.batch else None)
         else:
             clicks = [(e.type, e.t, e.scene) for e in events if type(e) is SimpleEvent and e.type in CLICK_KINDS]
         if scenes:
@@ -302,12 +306,15 @@ class _GroupWrite:
                 if scene_id is not None:
                     self.deltas.add_click(view.dims, scene_id, kind)
 
-    def _stored_clicks(self, view_id: str) -> list[tuple[str, float | None, int | None]]:
-        """A view's clicks so far, for the moment its render's scenes become known."""
+    def _stored_clicks(self, view_id: str, own_seq: int | None) -> list[tuple[str, float | None, int | None]]:
+        """A view's clicks so far, for the moment its render's scenes become known: those of its
+        batches stored before this group, and of its own batch (`own_seq`), not of the group's
+        other batches of the view (each of those counts its own when it is folded)."""
         self.cur.execute(
-            f"SELECT type, t, second FROM {events_table.name} WHERE view_id = {marks(self.dialect, 1)} "
+            f"SELECT type, t, second, seq FROM {events_table.name} WHERE view_id = {marks(self.dialect, 1)} "
             f"AND type IN ('cta', 'chapter') ORDER BY seq, idx", (view_id,))
-        return [(kind, t, second if kind == "chapter" else None) for kind, t, second in self.cur.fetchall()]
+        return [(kind, t, second if kind == "chapter" else None) for kind, t, second, seq in self.cur.fetchall()
+                if seq == own_seq or (view_id, seq) not in self.group_keys]
 
     def _count_viewer(
         self, owner: Link | ViewOwner, view: _View, new_view: bool, delta: ViewDelta, stages: int
@@ -360,14 +367,15 @@ class BeaconStore:
     """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change).
 
     `ingest` appends a batch to the inbox (durable, its replay answered `duplicate` at once); the
-    folder folds the inbox into events, views and counters. With `fold_in_background` (the web
-    app) a thread of the store folds (`inbox_folder`); without, `ingest` folds before it returns.
+    folder folds the inbox into events, views and counters. `fold`: "inline" (the Python API, the
+    tests): `ingest` folds before it returns; "thread" (the web app): a thread of the store folds
+    (`inbox_folder`); "apart": another process does (`smartvideo analytics-fold --watch`).
     Readers call `fold_pending` first, so a report counts every batch acknowledged before it.
     """
 
     FOLD_GROUP = 512  # inbox batches per fold transaction
 
-    def __init__(self, engine: Engine, fold_in_background: bool = False) -> None:
+    def __init__(self, engine: Engine, fold: Literal["inline", "thread", "apart"] = "inline") -> None:
         from smartvideo.analytics.inbox_folder import FoldLock, InboxFolder
 
         self.engine = engine
@@ -385,7 +393,8 @@ class BeaconStore:
         self._fold_held: list[Connection] = []
         weakref.finalize(self, _close_held, self._held)
         weakref.finalize(self, _close_held, self._fold_held)
-        self._folder = InboxFolder(self.fold_inbox) if fold_in_background else None
+        self._fold_inline = fold == "inline"
+        self._folder = InboxFolder(self.fold_inbox) if fold == "thread" else None
 
     def render_facts(self, link_id: str, device: str) -> RenderFacts | None:
         key = (link_id, device)
@@ -432,11 +441,10 @@ class BeaconStore:
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
         result = self._writer.submit(_Append(link, batch, now))
-        if self._folder is not None:
-            if not result.duplicate:
-                self._folder.wake()
-        else:
+        if self._fold_inline:
             self.fold_inbox()
+        elif self._folder is not None and not result.duplicate:
+            self._folder.wake()
         return result
 
     def close(self) -> None:
@@ -479,18 +487,10 @@ class BeaconStore:
                 raise
 
     def _append(self, cur: RawCursor, appends: Sequence[_Append]) -> list[IngestResult]:
-        """One transaction: the views' owners checked, the batches keyed (a key already there: a
-        replay), the new batches put in the inbox."""
+        """One transaction: the batches keyed (a key already there: a replay), the views' owners
+        checked, the new batches put in the inbox. The INSERT comes first: on SQLite a transaction
+        that read first could not turn into a writer after another connection's commit."""
         dialect = self.dialect
-        view_ids = sorted({a.batch.view for a in appends})
-        in_list = marks(dialect, len(view_ids))
-        cur.execute(" UNION ALL ".join(f"SELECT view_id, link_id FROM {table.name} WHERE view_id IN ({in_list})"
-                                       for table in (views_table, inbox_table, pending_table)),
-                    view_ids * 3)
-        owners: dict[str, str] = dict(cur.fetchall())
-        for append in appends:
-            if owners.setdefault(append.batch.view, append.link.id) != append.link.id:
-                raise BeaconRejected("view id belongs to another link")
         mark = "%s" if dialect == "postgresql" else "?"
         cur.execute(
             f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
@@ -499,6 +499,16 @@ class BeaconStore:
             [value for a in appends
              for value in (a.batch.view, a.batch.seq, len(a.batch.events), driver_value(dialect, a.now))])
         new_keys = {(view_id, seq) for view_id, seq in cur.fetchall()}
+        view_ids = sorted({a.batch.view for a in appends})
+        in_list = marks(dialect, len(view_ids))
+        cur.execute(" UNION ALL ".join(f"SELECT view_id, link_id FROM {table.name} WHERE view_id IN ({in_list})"
+                                       for table in (views_table, inbox_table, pending_table)),
+                    view_ids * 3)
+        owners: dict[str, str] = dict(cur.fetchall())
+        for append in appends:  # a replay is answered `duplicate`, whoever sends it
+            key = (append.batch.view, append.batch.seq)
+            if key in new_keys and owners.setdefault(append.batch.view, append.link.id) != append.link.id:
+                raise BeaconRejected("view id belongs to another link")
         results, rows = [], []
         for append in appends:
             batch = append.batch

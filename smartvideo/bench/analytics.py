@@ -188,16 +188,24 @@ def _waitress_servers(tmp: Path, url: str, port: int, processes: int, env: dict[
     ]
 
 
-def _granian_servers(tmp: Path, url: str, port: int, processes: int, env: dict[str, str]) -> list[subprocess.Popen]:
-    """One granian server with `processes` workers, configured as a deployment is: by SMARTVIDEO_*."""
+def _granian_servers(
+    tmp: Path, url: str, port: int, processes: int, env: dict[str, str], folder: str = "thread"
+) -> list[subprocess.Popen]:
+    """One granian server with `processes` workers, configured as a deployment is: by SMARTVIDEO_*.
+    `folder="process"`: the inbox is folded by `smartvideo analytics-fold --watch` beside it."""
     config = {"SMARTVIDEO_DATA_DIR": str(tmp / "data"), "SMARTVIDEO_SECRET_KEY": SECRET,
               "SMARTVIDEO_ANALYST_KEY": "bench", "SMARTVIDEO_BROKER_URL": "", "SMARTVIDEO_REDIS_URL": "",
-              "SMARTVIDEO_DATABASE_URL": url}
-    return [subprocess.Popen(
+              "SMARTVIDEO_DATABASE_URL": url, "SMARTVIDEO_ANALYTICS_FOLDER": folder}
+    folders = [subprocess.Popen(
+        [sys.executable, "-m", "smartvideo.cli", "analytics-fold", "--watch"],
+        env={**env, **config}, stdout=subprocess.DEVNULL, stderr=(tmp / "folder.log").open("wb"),
+    )] if folder == "process" else []
+    return folders + [subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", str(processes),
-         "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
          "smartvideo.web.app_factory:create_app"],
-        env={**env, **config}, stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"),
+        # granian logs to stdout ("Started worker-N"), the app to stderr
+        env={**env, **config}, stdout=(tmp / "server.log").open("wb"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )]
 
@@ -216,6 +224,17 @@ def _wait_http(port: int, servers: list[subprocess.Popen], timeout: float = 60.0
             conn.close()
         except OSError:
             time.sleep(0.1)
+
+
+def _wait_workers(log: Path, processes: int, servers: list[subprocess.Popen], timeout: float = 60.0) -> None:
+    """Until every granian worker has built the app ("Started worker-N" in its log). The first
+    worker up would otherwise take every one of the load generator's keep-alive connections, and
+    the figure would be one process's."""
+    deadline = time.monotonic() + timeout
+    while log.read_text(errors="replace").count("Started worker-") < processes:
+        if time.monotonic() > deadline or any(server.poll() is not None for server in servers):
+            raise RuntimeError("the bench server's workers did not start")
+        time.sleep(0.05)
 
 
 def _tree_cpu(pid: int) -> float:
@@ -250,6 +269,7 @@ def bench_beacon_ingest(
     replay_share: float = 0.05,
     processes: int = 2,
     server: str = "waitress",
+    folder: str = "thread",
 ) -> list[dict[str, Any]]:
     """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate processes:
     one per core, as a 2-core host would run it; `processes=1` shows what one process carries).
@@ -257,6 +277,9 @@ def bench_beacon_ingest(
     `server="granian"` serves the same app with granian (Rust HTTP, the WSGI app on its blocking
     threads), as the scaled deployment runs it: `granian --interface wsgi --factory
     smartvideo.web.app_factory:create_app --workers 2`.
+
+    `folder`: who folds the inbox (granian only): a thread of each web process, or a `smartvideo
+    analytics-fold --watch` process beside them (its CPU counted with the server's).
 
     Counts events acknowledged as stored, checks the database holds exactly that many, and that
     replayed batches (sent twice on purpose) were all answered `duplicate` and changed nothing.
@@ -285,11 +308,14 @@ def bench_beacon_ingest(
             os.environ,
             PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
         )
-        servers = (_granian_servers if server == "granian" else _waitress_servers)(
-            Path(tmp), url, port, processes, env)
+        if server == "granian":
+            servers = _granian_servers(Path(tmp), url, port, processes, env, folder)
+        else:
+            servers = _waitress_servers(Path(tmp), url, port, processes, env)
         try:
             if server == "granian":
                 _wait_http(port, servers)
+                _wait_workers(Path(tmp) / "server.log", processes, servers)
             else:
                 _wait_ready([Path(tmp) / f"ready-{i}" for i in range(processes)], servers)
             stored = [0] * clients
@@ -361,6 +387,8 @@ def bench_beacon_ingest(
                 errors=len(failures),
                 database=url.split(":")[0],
                 server=f"{server}, 8 threads, {processes} process{'es' if processes > 1 else ''}",
+                folder="a thread of each web process" if folder == "thread" or server != "granian"
+                else "smartvideo analytics-fold --watch",
                 load_generator=f"{clients} keep-alive HTTP/1.1 connections, threads of the bench process",
                 # CPU-seconds, which a busy shared machine distorts far less than wall time
                 server_cpu_s=round(server_cpu, 3),

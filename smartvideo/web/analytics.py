@@ -58,12 +58,14 @@ def _services() -> Any:
 
 
 def beacon_store(app: Flask | None = None) -> BeaconStore:
-    """One BeaconStore per app (it caches finished renders, and its thread folds the inbox)."""
+    """One BeaconStore per app (it caches finished renders, and its thread folds the inbox unless
+    `analytics_folder` is "process": then `smartvideo analytics-fold --watch` does)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     store = app.extensions.get(_STORE_KEY)
     if store is None:
-        store = app.extensions.setdefault(_STORE_KEY, BeaconStore(app.extensions["smartvideo"].engine,
-                                                                      fold_in_background=True))
+        store = app.extensions.setdefault(_STORE_KEY, BeaconStore(
+            app.extensions["smartvideo"].engine,
+            fold="thread" if app.extensions["smartvideo"].config.analytics_folder == "thread" else "apart"))
     return store
 
 
