@@ -1,13 +1,13 @@
-"""Beacon ingest: batches are validated, stored and folded into their views and the counters.
+"""Beacon ingest: batches are validated, appended to the inbox, and folded into their views and the
+counters apart from the request.
 
-Idempotent: the (view id, seq) key of `analytics_batches` is inserted first; a replayed batch finds it
-and changes nothing. The view rows are then locked (PostgreSQL: FOR UPDATE; SQLite: the insert already
-holds the write lock), their state folded with the batches (pure, in `view_state`), and the deltas
-added to the counters that reports read.
-
-Batches that arrive together are written together (`group_commit`): one transaction, one SELECT for
-their views, one executemany per table, through the driver's cursor. A request is answered after
-the commit of its group.
+Idempotent: the (view id, seq) key of `analytics_batches` is inserted when a batch is appended; a
+replayed batch finds it and changes nothing, whether its first copy waits in `analytics_inbox` or
+was folded. Batches that arrive together are appended together (`group_commit`): one transaction,
+answered after its commit. The folder (`fold_inbox`; who runs it: `inbox_folder`) takes the inbox's
+oldest batches in groups of hundreds: the view rows are locked (PostgreSQL: FOR UPDATE; SQLite: the
+writer's lock), their state folded with the batches (pure, in `view_state`), the deltas added to
+the counters that reports read, and the batches deleted from the inbox, in one transaction.
 """
 
 from __future__ import annotations
@@ -388,11 +388,10 @@ class BeaconStore:
             SQLiteWriterLock(engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
         self._fold_lock = FoldLock(engine)  # one folder at a time per database, across processes
         self._writer: GroupWriter[_Append, IngestResult] = GroupWriter(self._append_group)
-        # each writer's connection, kept between transactions and closed with the store
+        # the appender's connection, kept between groups (one group at a time uses it) and closed
+        # with the store
         self._held: list[Connection] = []
-        self._fold_held: list[Connection] = []
         weakref.finalize(self, _close_held, self._held)
-        weakref.finalize(self, _close_held, self._fold_held)
         self._fold_inline = fold == "inline"
         self._folder = InboxFolder(self.fold_inbox) if fold == "thread" else None
 
@@ -453,7 +452,6 @@ class BeaconStore:
         if self._folder is not None:
             self._folder.stop()
         _close_held(self._held)
-        _close_held(self._fold_held)
 
     # ---- the request's side: append to the inbox ------------------------------------------------
 
@@ -593,22 +591,16 @@ class BeaconStore:
         return len(taken)
 
     def _fold_transaction(self, writes: list[_Write], taken: list[tuple[str, int]]) -> None:
-        with self._write_lock:
-            if not self._fold_held or self._fold_held[0].closed:
-                self._fold_held[:] = [self.engine.connect()]
-            conn = self._fold_held[0]
-            try:
-                with conn.begin():
-                    cur = raw_cursor(conn)
-                    if writes:
-                        _GroupWrite(self, cur).run(writes, keyed=bool(taken))
-                    if taken:
-                        mark = marks(self.dialect, 1)
-                        cur.executemany(f"DELETE FROM {inbox_table.name} WHERE view_id = {mark} AND seq = {mark}",
-                                        taken)
-            except Exception:
-                _close_held(self._fold_held)  # a connection that failed is not reused
-                raise
+        if not writes and not taken:
+            return
+        # a pooled connection per fold (a few a second at most), none held between them
+        with self._write_lock, self.engine.connect() as conn, conn.begin():
+            cur = raw_cursor(conn)
+            if writes:
+                _GroupWrite(self, cur).run(writes, keyed=bool(taken))
+            if taken:
+                mark = marks(self.dialect, 1)
+                cur.executemany(f"DELETE FROM {inbox_table.name} WHERE view_id = {mark} AND seq = {mark}", taken)
 
     def _inbox_writes(self) -> tuple[list[_Write], list[tuple[str, int]]]:
         """The inbox's oldest batches as fold writes (each with its owner and render facts), and

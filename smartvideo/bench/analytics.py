@@ -656,7 +656,9 @@ def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url:
         ]
 
 
-def _on_postgres(base_url: str, server: str = "waitress", clients: int = 8) -> list[dict[str, Any]]:
+def _on_postgres(
+    base_url: str, server: str = "waitress", clients: int = 8, folder: str = "thread"
+) -> list[dict[str, Any]]:
     """The 8-event figure on PostgreSQL, in a schema of its own (dropped after); none without a server."""
     import uuid
 
@@ -670,9 +672,11 @@ def _on_postgres(base_url: str, server: str = "waitress", clients: int = 8) -> l
     except Exception:  # noqa: BLE001 - no PostgreSQL here: the figure is left out
         return []
     try:
-        figures = bench_beacon_ingest(events=12_000, batch_events=8, server=server, clients=clients,
+        figures = bench_beacon_ingest(events=12_000 if server == "waitress" else 24_000, batch_events=8,
+                                      server=server, clients=clients, folder=folder,
                                       database_url=f"{base_url}?options=-csearch_path%3D{schema}")
         suffix = "_pg" if server == "waitress" else f"_pg_{server}"
+        suffix += "_folder_process" if folder == "process" else ""
         figures[0]["name"] = f"beacon_events_per_s_8_per_batch{suffix}"
         figures[1]["name"] = f"beacon_batches_per_s_8_per_batch{suffix}"
         return figures
@@ -701,9 +705,16 @@ def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[d
     rust[0]["name"], rust[1]["name"] = ("beacon_events_per_s_8_per_batch_granian",
                                         "beacon_batches_per_s_8_per_batch_granian")
     small += rust
+    # the same with the inbox folded by `smartvideo analytics-fold --watch` beside the web workers
+    # (SMARTVIDEO_ANALYTICS_FOLDER=process), where the workers' own threads fold it above
+    apart = bench_beacon_ingest(events=24_000, batch_events=8, server="granian", clients=64, folder="process")
+    apart[0]["name"], apart[1]["name"] = ("beacon_events_per_s_8_per_batch_granian_folder_process",
+                                          "beacon_batches_per_s_8_per_batch_granian_folder_process")
+    small += apart
     postgres = os.environ.get("SMARTVIDEO_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     small += _on_postgres(postgres)
     small += _on_postgres(postgres, server="granian", clients=64)
+    small += _on_postgres(postgres, server="granian", clients=64, folder="process")
     for result in [*figures, *small, *bench_report_at_scale(runs=runs)]:
         print(json.dumps(result), flush=True)
         yield result
