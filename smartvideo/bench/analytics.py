@@ -202,7 +202,7 @@ def _granian_servers(
     )] if folder == "process" else []
     return folders + [subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", str(processes),
-         "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
+         "--blocking-threads", "16", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
          "smartvideo.web.app_factory:create_app"],
         # granian logs to stdout ("Started worker-N"), the app to stderr
         env={**env, **config}, stdout=(tmp / "server.log").open("wb"), stderr=subprocess.STDOUT,
@@ -275,8 +275,10 @@ def bench_beacon_ingest(
     one per core, as a 2-core host would run it; `processes=1` shows what one process carries).
 
     `server="granian"` serves the same app with granian (Rust HTTP, the WSGI app on its blocking
-    threads), as the scaled deployment runs it: `granian --interface wsgi --factory
-    smartvideo.web.app_factory:create_app --workers 2`.
+    threads), as the scaled deployment runs it (docs/delivery.md): `granian --interface wsgi
+    --factory smartvideo.web.app_factory:create_app --workers 2 --blocking-threads 16`. (The
+    threads wait on the beacon writer's lock while a fold holds it: 16 keep parsing requests
+    meanwhile, which then go in one append.)
 
     `folder`: who folds the inbox (granian only): a thread of each web process, or a `smartvideo
     analytics-fold --watch` process beside them (its CPU counted with the server's).
@@ -386,7 +388,8 @@ def bench_beacon_ingest(
                 replays_answered_duplicate=sum(duplicates_ok),
                 errors=len(failures),
                 database=url.split(":")[0],
-                server=f"{server}, 8 threads, {processes} process{'es' if processes > 1 else ''}",
+                server=f"{server}, {16 if server == 'granian' else 8} threads, {processes} "
+                       f"process{'es' if processes > 1 else ''}",
                 folder="a thread of each web process" if folder == "thread" or server != "granian"
                 else "smartvideo analytics-fold --watch",
                 load_generator=f"{clients} keep-alive HTTP/1.1 connections, threads of the bench process",
