@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, case, func, select
 
 from smartvideo.analytics.counter_deltas import CounterDeltas, Dims
-from smartvideo.analytics.errors import BeaconRejected
+from smartvideo.analytics.errors import AnalyticsError, BeaconRejected
 from smartvideo.analytics.events import (
     BeaconBatch,
     Event,
@@ -35,14 +35,13 @@ from smartvideo.analytics.events import (
     WatchEvent,
     check_plausible,
     events_from_json,
-    events_to_json,
 )
 from smartvideo.analytics.group_commit import GroupWriter, Slot
+from smartvideo.analytics.inbox_append import Append, IngestResult, append_batches
 from smartvideo.analytics.reach import CLICK_KINDS, click_scene, reached_stages
 from smartvideo.analytics.retention import SceneSpan, seconds_in
 from smartvideo.analytics.sql_upsert import RawCursor, driver_value, marks, plain_sql, raw_cursor, update_sql
 from smartvideo.analytics.tables import (
-    batches_table,
     events_table,
     inbox_table,
     pending_table,
@@ -55,10 +54,8 @@ from smartvideo.storage.renders_table import renders_table
 
 log = logging.getLogger(__name__)
 
-BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
 PENDING_COLUMNS = ("view_id", "seq", "link_id", "device")
-INBOX_COLUMNS = ("view_id", "seq", "link_id", "device", "events", "received_at")
 NEW_VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", "day", "watched",
                     "watched_count", "rewatches", "opened", "played", "completed", "cta", "errored", "entered",
                     "continued", "created_at", "updated_at", "channel", "story_version", "notified")
@@ -99,12 +96,6 @@ class ViewOwner:
     variant: str | None
     campaign: str | None
     channel: str
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    stored: int  # events stored by this call (0 for a replay)
-    duplicate: bool
 
 
 @functools.lru_cache(maxsize=4096)  # a story's renders share a handful of scene lists
@@ -150,36 +141,11 @@ class _GroupWrite:
         self.deltas = CounterDeltas()
         self.group_keys: set[tuple[str, int]] = set()
 
-    def run(self, writes: Sequence[_Write], keyed: bool = False) -> list[IngestResult]:
-        """Fold the group's writes; `keyed`: their analytics_batches rows are in already (the
-        inbox's batches, keyed when they were appended), so every batch is new."""
+    def run(self, writes: Sequence[_Write]) -> None:
+        """Fold the group's writes: inbox batches (keyed in analytics_batches when they were
+        appended, so each is new here), or views waiting on their render (no batch)."""
         cur, dialect = self.cur, self.dialect
-        results: list[IngestResult | None] = [None] * len(writes)
-        fresh: list[int] = []
-        batches = [(i, w.batch) for i, w in enumerate(writes) if w.batch is not None]
-        new_keys: set[tuple[str, int]] = set()
-        if keyed:
-            new_keys = {(b.view, b.seq) for _, b in batches}
-        elif batches:  # one INSERT for the group's batches: those it returns are new
-            mark = "%s" if dialect == "postgresql" else "?"
-            cur.execute(
-                f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
-                + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(batches))
-                + " ON CONFLICT DO NOTHING RETURNING view_id, seq",
-                [value for i, b in batches
-                 for value in (b.view, b.seq, len(b.events), driver_value(dialect, writes[i].now))])
-            new_keys = {(view_id, seq) for view_id, seq in cur.fetchall()}
-        for i, write in enumerate(writes):
-            batch = write.batch
-            if batch is None:
-                results[i] = IngestResult(0, False)
-                fresh.append(i)
-            elif (batch.view, batch.seq) in new_keys:
-                new_keys.discard((batch.view, batch.seq))  # the same batch twice in a group: once is new
-                results[i] = IngestResult(len(batch.events), False)
-                fresh.append(i)
-            else:
-                results[i] = IngestResult(0, True)
+        fresh = list(range(len(writes)))
         # the group stores all its events first: a view's later batches of this group count their
         # own clicks, so the moment a view learns its scenes counts only those stored before
         self.group_keys = {(b.view, b.seq) for i in fresh if (b := writes[i].batch) is not None}
@@ -210,7 +176,6 @@ class _GroupWrite:
                 for view_id, v in sorted(views.items())
             ])
             self.deltas.flush(cur, dialect)
-        return results  # type: ignore[return-value]
 
     def _select_views(self, view_ids: list[str]) -> dict[str, Sequence[Any]]:
         sql = (f"SELECT {', '.join(VIEW_COLUMNS)} FROM {views_table.name} "
@@ -356,13 +321,6 @@ class _GroupWrite:
         return False, (view.story, variant, device, campaign, first_day), newly, new_stages
 
 
-@dataclass(frozen=True, slots=True)
-class _Append:
-    link: Link | ViewOwner
-    batch: BeaconBatch
-    now: dt.datetime
-
-
 class BeaconStore:
     """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change).
 
@@ -387,7 +345,7 @@ class BeaconStore:
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             SQLiteWriterLock(engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
         self._fold_lock = FoldLock(engine)  # one folder at a time per database, across processes
-        self._writer: GroupWriter[_Append, IngestResult] = GroupWriter(self._append_group)
+        self._writer: GroupWriter[Append, IngestResult] = GroupWriter(self._append_group)
         # the appender's connection, kept between groups (one group at a time uses it) and closed
         # with the store
         self._held: list[Connection] = []
@@ -439,7 +397,7 @@ class BeaconStore:
         now = now or dt.datetime.now(dt.UTC)
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
-        result = self._writer.submit(_Append(link, batch, now))
+        result = self._writer.submit(Append(link, batch, now))
         if self._fold_inline:
             self.fold_inbox()
         elif self._folder is not None and not result.duplicate:
@@ -455,7 +413,7 @@ class BeaconStore:
 
     # ---- the request's side: append to the inbox ------------------------------------------------
 
-    def _append_group(self, appends: Sequence[_Append], slots: Sequence[Slot[IngestResult]]) -> None:
+    def _append_group(self, appends: Sequence[Append], slots: Sequence[Slot[IngestResult]]) -> None:
         """Group commit of appends. Should one fail (a view id of another link), the group is
         rolled back and each batch appended alone, so it fails alone."""
         try:
@@ -472,54 +430,17 @@ class BeaconStore:
             for slot, result in zip(slots, results, strict=True):
                 slot.result = result
 
-    def _append_transaction(self, appends: Sequence[_Append]) -> list[IngestResult]:
+    def _append_transaction(self, appends: Sequence[Append]) -> list[IngestResult]:
         with self._write_lock:
             if not self._held or self._held[0].closed:
                 self._held[:] = [self.engine.connect()]
             conn = self._held[0]
             try:
                 with conn.begin():
-                    return self._append(raw_cursor(conn), appends)
+                    return append_batches(raw_cursor(conn), self.dialect, appends)
             except Exception:
                 _close_held(self._held)  # a connection that failed is not reused
                 raise
-
-    def _append(self, cur: RawCursor, appends: Sequence[_Append]) -> list[IngestResult]:
-        """One transaction: the batches keyed (a key already there: a replay), the views' owners
-        checked, the new batches put in the inbox. The INSERT comes first: on SQLite a transaction
-        that read first could not turn into a writer after another connection's commit."""
-        dialect = self.dialect
-        mark = "%s" if dialect == "postgresql" else "?"
-        cur.execute(
-            f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
-            + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(appends))
-            + " ON CONFLICT DO NOTHING RETURNING view_id, seq",
-            [value for a in appends
-             for value in (a.batch.view, a.batch.seq, len(a.batch.events), driver_value(dialect, a.now))])
-        new_keys = {(view_id, seq) for view_id, seq in cur.fetchall()}
-        view_ids = sorted({a.batch.view for a in appends})
-        in_list = marks(dialect, len(view_ids))
-        cur.execute(" UNION ALL ".join(f"SELECT view_id, link_id FROM {table.name} WHERE view_id IN ({in_list})"
-                                       for table in (views_table, inbox_table, pending_table)),
-                    view_ids * 3)
-        owners: dict[str, str] = dict(cur.fetchall())
-        for append in appends:  # a replay is answered `duplicate`, whoever sends it
-            key = (append.batch.view, append.batch.seq)
-            if key in new_keys and owners.setdefault(append.batch.view, append.link.id) != append.link.id:
-                raise BeaconRejected("view id belongs to another link")
-        results, rows = [], []
-        for append in appends:
-            batch = append.batch
-            if (batch.view, batch.seq) in new_keys:
-                new_keys.discard((batch.view, batch.seq))  # the same batch twice in a group: once is new
-                results.append(IngestResult(len(batch.events), False))
-                rows.append((batch.view, batch.seq, append.link.id, batch.device, events_to_json(batch.events),
-                             driver_value(dialect, append.now)))
-            else:
-                results.append(IngestResult(0, True))
-        if rows:
-            cur.executemany(plain_sql(dialect, inbox_table, INBOX_COLUMNS), rows)
-        return results
 
     # ---- the folder's side --------------------------------------------------------------------
 
@@ -567,27 +488,31 @@ class BeaconStore:
 
     def _fold_group(self, writes: list[_Write] | None) -> int:
         """Fold `writes`, or (None) the inbox's oldest FOLD_GROUP batches, in one transaction that
-        also deletes them from the inbox; the fold lock is held. Returns the inbox rows taken. A
-        group that fails is folded one write at a time; a write that fails alone is logged and
-        dropped from the inbox (the append checks what the fold checks, so none should)."""
+        also deletes them from the inbox; the fold lock is held. Returns the inbox rows taken.
+
+        A group refused for its data (an AnalyticsError: a view of another link, which the append
+        checks already) is folded one write at a time, and a write refused alone is logged and
+        dropped from the inbox. Any other error (the database) is raised: the batches stay in the
+        inbox for the next fold."""
         taken: list[tuple[str, int]] = []
         if writes is None:
             writes, taken = self._inbox_writes()
         try:
             self._fold_transaction(writes, taken)
-        except Exception:
+            return len(taken)
+        except AnalyticsError:
             if len(writes) <= 1:
                 log.exception("a beacon batch could not be folded and is dropped")
                 self._fold_transaction([], taken)
                 return len(taken)
-            for write in writes:
-                key = [(write.view_id, write.batch.seq)] if write.batch is not None and taken else []
-                try:
-                    self._fold_transaction([write], key)
-                except Exception:  # noqa: BLE001 - logged; a batch that cannot fold must not block the rest
-                    log.exception("a beacon batch could not be folded and is dropped: view %s", write.view_id)
-                    self._fold_transaction([], key)
-            self._fold_transaction([], taken)  # those of deleted links
+        for write in writes:
+            key = [(write.view_id, write.batch.seq)] if write.batch is not None and taken else []
+            try:
+                self._fold_transaction([write], key)
+            except AnalyticsError:
+                log.exception("a beacon batch could not be folded and is dropped: view %s", write.view_id)
+                self._fold_transaction([], key)
+        self._fold_transaction([], taken)  # those of deleted links
         return len(taken)
 
     def _fold_transaction(self, writes: list[_Write], taken: list[tuple[str, int]]) -> None:
@@ -597,7 +522,7 @@ class BeaconStore:
         with self._write_lock, self.engine.connect() as conn, conn.begin():
             cur = raw_cursor(conn)
             if writes:
-                _GroupWrite(self, cur).run(writes, keyed=bool(taken))
+                _GroupWrite(self, cur).run(writes)
             if taken:
                 mark = marks(self.dialect, 1)
                 cur.executemany(f"DELETE FROM {inbox_table.name} WHERE view_id = {mark} AND seq = {mark}", taken)
