@@ -62,13 +62,17 @@ class FoldLock:
             if self._conn is not None:
                 self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": FOLD_LOCK_KEY})
                 self._conn.commit()
+                self._conn.close()
+                self._conn = None
         finally:
             self._release_conn()
             self._thread_lock.release()
 
     def _release_conn(self) -> None:
+        """After a failure: the session is ended (not returned to the pool), which frees its lock."""
         if self._conn is not None:
-            self._conn.close()  # closing the session would free the lock too
+            self._conn.invalidate()
+            self._conn.close()
             self._conn = None
 
 

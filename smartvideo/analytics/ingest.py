@@ -537,13 +537,15 @@ class BeaconStore:
         if not rows:
             return [], []
         owners = self._owners([row.link_id for row in rows])
+        # once per render in the group: a render still being made is read from the database
+        facts = {key: self.render_facts(*key) for key in {(row.link_id, row.device) for row in rows}}
         writes = []
         for row in rows:
             owner = owners.get(row.link_id)
             if owner is None:  # the link was deleted since: nothing to count it under
                 continue
             batch = BeaconBatch(row.view_id, row.seq, row.device, events_from_json(row.events))
-            writes.append(_Write(owner, row.view_id, row.device, batch, self.render_facts(row.link_id, row.device),
+            writes.append(_Write(owner, row.view_id, row.device, batch, facts[(row.link_id, row.device)],
                                  row.received_at))
         return writes, [(row.view_id, row.seq) for row in rows]
 
