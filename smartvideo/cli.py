@@ -12,7 +12,7 @@ from pathlib import Path
 from smartvideo.errors import SceneError, SmartVideoError, ValidationFailed
 
 # Modules in smartvideo.commands that add their own sub-commands (see smartvideo/commands/__init__.py).
-COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report", "check_data", "db", "decide", "schema"]
+COMMAND_MODULES: list[str] = ["web", "agents", "campaign", "report", "check_data", "db", "decide", "schema", "ingest"]
 
 DEMO_STORY = "first_bill"
 DEMO_CUSTOMER = "C1001"

@@ -43,6 +43,8 @@ class AppConfig:
     analyst_key: str = ""  # key for /reports (header X-Analyst-Key or login)
     analytics_webhook_url: str = ""  # each finished or abandoned view is POSTed here (signed)
     analytics_webhook_secret: str = ""  # HMAC key of the webhook's X-SmartVideo-Signature
+    analytics_folder: str = "thread"  # who folds the beacon inbox: a thread of each web process, or
+    # "process": `smartvideo analytics-fold --watch` runs beside the web processes
     x264_preset: str = "ultrafast"
     frame_ancestors: str = "'self'"  # CSP sources allowed to embed the pages ("'none'", "https://portal.example")
 
@@ -107,6 +109,8 @@ def load_config(file: str | Path | None = None, overrides: dict[str, Any] | None
     config = AppConfig(**{k: _coerce(k, v) for k, v in values.items() if v is not None or k == "content_root"})
     if config.env not in ("development", "production"):
         raise ConfigError(f"SMARTVIDEO_ENV must be development or production, not {config.env!r}")
+    if config.analytics_folder not in ("thread", "process"):
+        raise ConfigError(f"SMARTVIDEO_ANALYTICS_FOLDER must be thread or process, not {config.analytics_folder!r}")
     if config.analytics_webhook_url and not config.analytics_webhook_secret:
         raise ConfigError("SMARTVIDEO_ANALYTICS_WEBHOOK_SECRET must be set with SMARTVIDEO_ANALYTICS_WEBHOOK_URL "
                           "(the receiver checks the signature)")

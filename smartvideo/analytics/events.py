@@ -140,3 +140,15 @@ def check_plausible(batch: BeaconBatch, n_seconds: int | None) -> None:
             for value in (event.t, event.t_from):
                 if value is not None and value > n_seconds + 1:
                     raise BeaconRejected(f"time {value} is past the video's end ({n_seconds} s)")
+
+
+def events_to_json(events: tuple[Event, ...]) -> str:
+    """A validated batch's events, compact, for the inbox: a watched second as its number, any
+    other event as [type, t, from, message, scene]."""
+    return json.dumps([e.second if type(e) is WatchEvent else [e.type, e.t, e.t_from, e.message, e.scene]  # type: ignore[union-attr]
+                       for e in events], separators=(",", ":"))
+
+
+def events_from_json(text: str) -> tuple[Event, ...]:
+    """The events `events_to_json` wrote (they were validated before they were stored)."""
+    return tuple(WatchEvent(raw) if type(raw) is int else SimpleEvent(*raw) for raw in json.loads(text))

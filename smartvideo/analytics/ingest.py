@@ -1,13 +1,13 @@
-"""Beacon ingest: batches are validated, stored and folded into their views and the counters.
+"""Beacon ingest: batches are validated, appended to the inbox, and folded into their views and the
+counters apart from the request.
 
-Idempotent: the (view id, seq) key of `analytics_batches` is inserted first; a replayed batch finds it
-and changes nothing. The view rows are then locked (PostgreSQL: FOR UPDATE; SQLite: the insert already
-holds the write lock), their state folded with the batches (pure, in `view_state`), and the deltas
-added to the counters that reports read.
-
-Batches that arrive together are written together (`group_commit`): one transaction, one SELECT for
-their views, one executemany per table, through the driver's cursor. A request is answered after
-the commit of its group.
+Idempotent: the (view id, seq) key of `analytics_batches` is inserted when a batch is appended; a
+replayed batch finds it and changes nothing, whether its first copy waits in `analytics_inbox` or
+was folded. Batches that arrive together are appended together (`group_commit`): one transaction,
+answered after its commit. The folder (`fold_inbox`; who runs it: `inbox_folder`) takes the inbox's
+oldest batches in groups of hundreds: the view rows are locked (PostgreSQL: FOR UPDATE; SQLite: the
+writer's lock), their state folded with the batches (pure, in `view_state`), the deltas added to
+the counters that reports read, and the batches deleted from the inbox, in one transaction.
 """
 
 from __future__ import annotations
@@ -22,20 +22,28 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, case, func, select
 
 from smartvideo.analytics.counter_deltas import CounterDeltas, Dims
-from smartvideo.analytics.errors import BeaconRejected
-from smartvideo.analytics.events import BeaconBatch, Event, SimpleEvent, WatchEvent, check_plausible
+from smartvideo.analytics.errors import AnalyticsError, BeaconRejected
+from smartvideo.analytics.events import (
+    BeaconBatch,
+    Event,
+    SimpleEvent,
+    WatchEvent,
+    check_plausible,
+    events_from_json,
+)
 from smartvideo.analytics.group_commit import GroupWriter, Slot
+from smartvideo.analytics.inbox_append import Append, IngestResult, append_batches
 from smartvideo.analytics.reach import CLICK_KINDS, click_scene, reached_stages
 from smartvideo.analytics.retention import SceneSpan, seconds_in
 from smartvideo.analytics.sql_upsert import RawCursor, driver_value, marks, plain_sql, raw_cursor, update_sql
 from smartvideo.analytics.tables import (
-    batches_table,
     events_table,
+    inbox_table,
     pending_table,
     viewers_table,
     views_table,
@@ -46,7 +54,6 @@ from smartvideo.storage.renders_table import renders_table
 
 log = logging.getLogger(__name__)
 
-BATCH_COLUMNS = ("view_id", "seq", "events", "received_at")
 EVENT_COLUMNS = ("view_id", "seq", "idx", "type", "second", "t", "t_from", "message")
 PENDING_COLUMNS = ("view_id", "seq", "link_id", "device")
 NEW_VIEW_COLUMNS = ("view_id", "link_id", "story", "variant", "device", "campaign", "day", "watched",
@@ -91,12 +98,6 @@ class ViewOwner:
     channel: str
 
 
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    stored: int  # events stored by this call (0 for a replay)
-    duplicate: bool
-
-
 @functools.lru_cache(maxsize=4096)  # a story's renders share a handful of scene lists
 def parse_scenes(text: str | None) -> tuple[SceneSpan, ...]:
     if not text:
@@ -138,33 +139,16 @@ class _GroupWrite:
     def __init__(self, store: BeaconStore, cur: RawCursor) -> None:
         self.store, self.cur, self.dialect = store, cur, store.dialect
         self.deltas = CounterDeltas()
+        self.group_keys: set[tuple[str, int]] = set()
 
-    def run(self, writes: Sequence[_Write]) -> list[IngestResult]:
+    def run(self, writes: Sequence[_Write]) -> None:
+        """Fold the group's writes: inbox batches (keyed in analytics_batches when they were
+        appended, so each is new here), or views waiting on their render (no batch)."""
         cur, dialect = self.cur, self.dialect
-        results: list[IngestResult | None] = [None] * len(writes)
-        fresh: list[int] = []
-        batches = [(i, w.batch) for i, w in enumerate(writes) if w.batch is not None]
-        new_keys: set[tuple[str, int]] = set()
-        if batches:  # one INSERT for the group's batches: those it returns are new
-            mark = "%s" if dialect == "postgresql" else "?"
-            cur.execute(
-                f"INSERT INTO {batches_table.name} ({', '.join(BATCH_COLUMNS)}) VALUES "
-                + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(batches))
-                + " ON CONFLICT DO NOTHING RETURNING view_id, seq",
-                [value for i, b in batches
-                 for value in (b.view, b.seq, len(b.events), driver_value(dialect, writes[i].now))])
-            new_keys = {(view_id, seq) for view_id, seq in cur.fetchall()}
-        for i, write in enumerate(writes):
-            batch = write.batch
-            if batch is None:
-                results[i] = IngestResult(0, False)
-                fresh.append(i)
-            elif (batch.view, batch.seq) in new_keys:
-                new_keys.discard((batch.view, batch.seq))  # the same batch twice in a group: once is new
-                results[i] = IngestResult(len(batch.events), False)
-                fresh.append(i)
-            else:
-                results[i] = IngestResult(0, True)
+        fresh = list(range(len(writes)))
+        # the group stores all its events first: a view's later batches of this group count their
+        # own clicks, so the moment a view learns its scenes counts only those stored before
+        self.group_keys = {(b.view, b.seq) for i in fresh if (b := writes[i].batch) is not None}
         event_rows = [
             (b.view, b.seq, idx, "watch", e.second, None, None, None) if type(e) is WatchEvent
             else (b.view, b.seq, idx, e.type, e.scene, e.t, e.t_from, e.message)  # type: ignore[union-attr]
@@ -192,7 +176,6 @@ class _GroupWrite:
                 for view_id, v in sorted(views.items())
             ])
             self.deltas.flush(cur, dialect)
-        return results  # type: ignore[return-value]
 
     def _select_views(self, view_ids: list[str]) -> dict[str, Sequence[Any]]:
         sql = (f"SELECT {', '.join(VIEW_COLUMNS)} FROM {views_table.name} "
@@ -279,7 +262,7 @@ class _GroupWrite:
             self.deltas.add_reach(view.dims, write.owner.channel, link_stages)
         if learned_render:
             self.deltas.add_scene_list(view.dims, view.scenes)
-            clicks = self._stored_clicks(write.view_id)  # this batch's too: its events are stored
+            clicks = self._stored_clicks(write.view_id, write.batch.seq if write.batch else None)
         else:
             clicks = [(e.type, e.t, e.scene) for e in events if type(e) is SimpleEvent and e.type in CLICK_KINDS]
         if scenes:
@@ -288,12 +271,15 @@ class _GroupWrite:
                 if scene_id is not None:
                     self.deltas.add_click(view.dims, scene_id, kind)
 
-    def _stored_clicks(self, view_id: str) -> list[tuple[str, float | None, int | None]]:
-        """A view's clicks so far, for the moment its render's scenes become known."""
+    def _stored_clicks(self, view_id: str, own_seq: int | None) -> list[tuple[str, float | None, int | None]]:
+        """A view's clicks so far, for the moment its render's scenes become known: those of its
+        batches stored before this group, and of its own batch (`own_seq`), not of the group's
+        other batches of the view (each of those counts its own when it is folded)."""
         self.cur.execute(
-            f"SELECT type, t, second FROM {events_table.name} WHERE view_id = {marks(self.dialect, 1)} "
+            f"SELECT type, t, second, seq FROM {events_table.name} WHERE view_id = {marks(self.dialect, 1)} "
             f"AND type IN ('cta', 'chapter') ORDER BY seq, idx", (view_id,))
-        return [(kind, t, second if kind == "chapter" else None) for kind, t, second in self.cur.fetchall()]
+        return [(kind, t, second if kind == "chapter" else None) for kind, t, second, seq in self.cur.fetchall()
+                if seq == own_seq or (view_id, seq) not in self.group_keys]
 
     def _count_viewer(
         self, owner: Link | ViewOwner, view: _View, new_view: bool, delta: ViewDelta, stages: int
@@ -336,9 +322,20 @@ class _GroupWrite:
 
 
 class BeaconStore:
-    """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change)."""
+    """Stores beacon batches in SQL; one per engine (it caches finished renders, which never change).
 
-    def __init__(self, engine: Engine) -> None:
+    `ingest` appends a batch to the inbox (durable, its replay answered `duplicate` at once); the
+    folder folds the inbox into events, views and counters. `fold`: "inline" (the Python API, the
+    tests): `ingest` folds before it returns; "thread" (the web app): a thread of the store folds
+    (`inbox_folder`); "apart": another process does (`smartvideo analytics-fold --watch`).
+    Readers call `fold_pending` first, so a report counts every batch acknowledged before it.
+    """
+
+    FOLD_GROUP = 512  # inbox batches per fold transaction
+
+    def __init__(self, engine: Engine, fold: Literal["inline", "thread", "apart"] = "inline") -> None:
+        from smartvideo.analytics.inbox_folder import FoldLock, InboxFolder
+
         self.engine = engine
         self.dialect = engine.dialect.name
         self._ready: dict[tuple[str, str], RenderFacts] = {}
@@ -347,11 +344,14 @@ class BeaconStore:
         # on a lock file (woken at once), not in SQLite's busy handler (which sleeps and polls).
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             SQLiteWriterLock(engine.url.database) if self.dialect == "sqlite" else contextlib.nullcontext())
-        self._writer: GroupWriter[_Write, IngestResult] = GroupWriter(self._write_group)
-        # the group writer's connection, kept between groups (one group at a time uses it) and
-        # closed with the store
+        self._fold_lock = FoldLock(engine)  # one folder at a time per database, across processes
+        self._writer: GroupWriter[Append, IngestResult] = GroupWriter(self._append_group)
+        # the appender's connection, kept between groups (one group at a time uses it) and closed
+        # with the store
         self._held: list[Connection] = []
         weakref.finalize(self, _close_held, self._held)
+        self._fold_inline = fold == "inline"
+        self._folder = InboxFolder(self.fold_inbox) if fold == "thread" else None
 
     def render_facts(self, link_id: str, device: str) -> RenderFacts | None:
         key = (link_id, device)
@@ -387,7 +387,8 @@ class BeaconStore:
         return RenderFacts(variant, None, (), None, rows.story_version)
 
     def ingest(self, link: Link, batch: BeaconBatch, now: dt.datetime | None = None) -> IngestResult:
-        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible.
+        """Store one validated batch for a link; raises BeaconRejected (nothing stored) if implausible
+        or if its view belongs to another link.
 
         A batch whose render is not planned yet (its variant unknown) is stored and kept pending; it
         is folded into its view, under the right variant, with the view's next batch or by
@@ -396,12 +397,69 @@ class BeaconStore:
         now = now or dt.datetime.now(dt.UTC)
         facts = self.render_facts(link.id, batch.device)
         check_plausible(batch, facts.n_seconds if facts else None)
-        return self._writer.submit(_Write(link, batch.view, batch.device, batch, facts, now))
+        result = self._writer.submit(Append(link, batch, now))
+        if self._fold_inline:
+            self.fold_inbox()
+        elif self._folder is not None and not result.duplicate:
+            self._folder.wake()
+        return result
+
+    def close(self) -> None:
+        """Stop the background folder (what it had not folded stays in the inbox) and let go of
+        the connections."""
+        if self._folder is not None:
+            self._folder.stop()
+        _close_held(self._held)
+
+    # ---- the request's side: append to the inbox ------------------------------------------------
+
+    def _append_group(self, appends: Sequence[Append], slots: Sequence[Slot[IngestResult]]) -> None:
+        """Group commit of appends. Should one fail (a view id of another link), the group is
+        rolled back and each batch appended alone, so it fails alone."""
+        try:
+            results = self._append_transaction(appends)
+        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
+            if len(appends) == 1:
+                raise
+            for append, slot in zip(appends, slots, strict=True):
+                try:
+                    slot.result = self._append_transaction([append])[0]
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                    slot.error = exc
+        else:
+            for slot, result in zip(slots, results, strict=True):
+                slot.result = result
+
+    def _append_transaction(self, appends: Sequence[Append]) -> list[IngestResult]:
+        with self._write_lock:
+            if not self._held or self._held[0].closed:
+                self._held[:] = [self.engine.connect()]
+            conn = self._held[0]
+            try:
+                with conn.begin():
+                    return append_batches(raw_cursor(conn), self.dialect, appends)
+            except Exception:
+                _close_held(self._held)  # a connection that failed is not reused
+                raise
+
+    # ---- the folder's side --------------------------------------------------------------------
+
+    def fold_inbox(self) -> int:
+        """Fold every batch in the inbox (in groups of FOLD_GROUP, each deleted from the inbox in
+        the transaction that folds it). Returns the batches folded."""
+        folded = 0
+        with self._fold_lock:
+            while True:
+                n = self._fold_group(None)
+                folded += n
+                if n < self.FOLD_GROUP:
+                    return folded
 
     def fold_pending(self, now: dt.datetime | None = None) -> int:
-        """Fold what waits on a render's plan: batches that came before its variant was known, and
-        views that ended before its scenes were timed (their length, half, scenes count now).
-        Returns the views folded."""
+        """Fold the inbox, then what waits on a render's plan: batches that came before its
+        variant was known, and views that ended before its scenes were timed (their length, half,
+        scenes count now). Returns the views folded of those that waited."""
+        self.fold_inbox()
         now = now or dt.datetime.now(dt.UTC)
         p = pending_table.c
         with self.engine.connect() as conn:
@@ -414,43 +472,82 @@ class BeaconStore:
             untimed_only = last_seq == UNTIMED
             if facts is None or not facts.planned or (untimed_only and facts.n_seconds is None):
                 continue
-            with self.engine.connect() as conn:
-                row = conn.execute(select(links_table).where(links_table.c.id == link_id)).first()
-            if row is None:
+            owner = self._owners([link_id]).get(link_id)
+            if owner is None:
                 continue
-            owner = ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
-            self._writer.submit(_Write(owner, view_id, device, None, facts, now))  # in the writer's order
+            with self._fold_lock:
+                self._fold_group([_Write(owner, view_id, device, None, facts, now)])
             folded += 1
         return folded
 
-    def _write_group(self, writes: Sequence[_Write], slots: Sequence[Slot[IngestResult]]) -> None:
-        """Group commit: many requests' batches in one transaction. Should one fail (a view id of
-        another link), the group is rolled back and each batch written alone, so it fails alone."""
-        try:
-            results = self._transaction(writes)
-        except Exception:  # noqa: BLE001 - retried one by one below, each error to its own request
-            if len(writes) == 1:
-                raise
-            for write, slot in zip(writes, slots, strict=True):
-                try:
-                    slot.result = self._transaction([write])[0]
-                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-                    slot.error = exc
-        else:
-            for slot, result in zip(slots, results, strict=True):
-                slot.result = result
+    def _owners(self, link_ids: Sequence[str]) -> dict[str, ViewOwner]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(links_table).where(links_table.c.id.in_(sorted(set(link_ids))))).all()
+        return {row.id: ViewOwner(row.id, row.story, row.customer_id, row.variant, row.campaign, row.channel)
+                for row in rows}
 
-    def _transaction(self, writes: Sequence[_Write]) -> list[IngestResult]:
-        with self._write_lock:
-            if not self._held or self._held[0].closed:
-                self._held[:] = [self.engine.connect()]
-            conn = self._held[0]
+    def _fold_group(self, writes: list[_Write] | None) -> int:
+        """Fold `writes`, or (None) the inbox's oldest FOLD_GROUP batches, in one transaction that
+        also deletes them from the inbox; the fold lock is held. Returns the inbox rows taken.
+
+        A group refused for its data (an AnalyticsError: a view of another link, which the append
+        checks already) is folded one write at a time, and a write refused alone is logged and
+        dropped from the inbox. Any other error (the database) is raised: the batches stay in the
+        inbox for the next fold."""
+        taken: list[tuple[str, int]] = []
+        if writes is None:
+            writes, taken = self._inbox_writes()
+        try:
+            self._fold_transaction(writes, taken)
+            return len(taken)
+        except AnalyticsError:
+            if len(writes) <= 1:
+                log.exception("a beacon batch could not be folded and is dropped")
+                self._fold_transaction([], taken)
+                return len(taken)
+        for write in writes:
+            key = [(write.view_id, write.batch.seq)] if write.batch is not None and taken else []
             try:
-                with conn.begin():
-                    return _GroupWrite(self, raw_cursor(conn)).run(writes)
-            except Exception:
-                _close_held(self._held)  # a connection that failed is not reused
-                raise
+                self._fold_transaction([write], key)
+            except AnalyticsError:
+                log.exception("a beacon batch could not be folded and is dropped: view %s", write.view_id)
+                self._fold_transaction([], key)
+        self._fold_transaction([], taken)  # those of deleted links
+        return len(taken)
+
+    def _fold_transaction(self, writes: list[_Write], taken: list[tuple[str, int]]) -> None:
+        if not writes and not taken:
+            return
+        # a pooled connection per fold (a few a second at most), none held between them
+        with self._write_lock, self.engine.connect() as conn, conn.begin():
+            cur = raw_cursor(conn)
+            if writes:
+                _GroupWrite(self, cur).run(writes)
+            if taken:
+                mark = marks(self.dialect, 1)
+                cur.executemany(f"DELETE FROM {inbox_table.name} WHERE view_id = {mark} AND seq = {mark}", taken)
+
+    def _inbox_writes(self) -> tuple[list[_Write], list[tuple[str, int]]]:
+        """The inbox's oldest batches as fold writes (each with its owner and render facts), and
+        the keys of every row read (a batch of a deleted link is dropped with the rest)."""
+        i = inbox_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(inbox_table).order_by(i.received_at, i.view_id, i.seq)
+                                .limit(self.FOLD_GROUP)).all()
+        if not rows:
+            return [], []
+        owners = self._owners([row.link_id for row in rows])
+        # once per render in the group: a render still being made is read from the database
+        facts = {key: self.render_facts(*key) for key in {(row.link_id, row.device) for row in rows}}
+        writes = []
+        for row in rows:
+            owner = owners.get(row.link_id)
+            if owner is None:  # the link was deleted since: nothing to count it under
+                continue
+            batch = BeaconBatch(row.view_id, row.seq, row.device, events_from_json(row.events))
+            writes.append(_Write(owner, row.view_id, row.device, batch, facts[(row.link_id, row.device)],
+                                 row.received_at))
+        return writes, [(row.view_id, row.seq) for row in rows]
 
 
 class SQLiteWriterLock:

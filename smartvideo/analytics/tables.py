@@ -22,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     false,
 )
 
@@ -59,6 +60,20 @@ events_table = Table(
     Column("t", Float),
     Column("t_from", Float),
     Column("message", String(200)),
+)
+
+# batches acknowledged but not folded yet: the beacon appends here (its analytics_batches row answers
+# a replay at once), the folder (`inbox_folder`) folds them into events, views and counters and
+# deletes them in the same transaction
+inbox_table = Table(
+    "analytics_inbox",
+    metadata,
+    Column("view_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("link_id", String(16), nullable=False),
+    Column("device", String(20), nullable=False),
+    Column("events", Text, nullable=False),  # the batch's events as the beacon sent them (JSON)
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
 # batches stored before their render had a plan (variant unknown): folded into their view once it has

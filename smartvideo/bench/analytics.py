@@ -188,16 +188,24 @@ def _waitress_servers(tmp: Path, url: str, port: int, processes: int, env: dict[
     ]
 
 
-def _granian_servers(tmp: Path, url: str, port: int, processes: int, env: dict[str, str]) -> list[subprocess.Popen]:
-    """One granian server with `processes` workers, configured as a deployment is: by SMARTVIDEO_*."""
+def _granian_servers(
+    tmp: Path, url: str, port: int, processes: int, env: dict[str, str], folder: str = "thread"
+) -> list[subprocess.Popen]:
+    """One granian server with `processes` workers, configured as a deployment is: by SMARTVIDEO_*.
+    `folder="process"`: the inbox is folded by `smartvideo analytics-fold --watch` beside it."""
     config = {"SMARTVIDEO_DATA_DIR": str(tmp / "data"), "SMARTVIDEO_SECRET_KEY": SECRET,
               "SMARTVIDEO_ANALYST_KEY": "bench", "SMARTVIDEO_BROKER_URL": "", "SMARTVIDEO_REDIS_URL": "",
-              "SMARTVIDEO_DATABASE_URL": url}
-    return [subprocess.Popen(
+              "SMARTVIDEO_DATABASE_URL": url, "SMARTVIDEO_ANALYTICS_FOLDER": folder}
+    folders = [subprocess.Popen(
+        [sys.executable, "-m", "smartvideo.cli", "analytics-fold", "--watch"],
+        env={**env, **config}, stdout=subprocess.DEVNULL, stderr=(tmp / "folder.log").open("wb"),
+    )] if folder == "process" else []
+    return folders + [subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--workers", str(processes),
-         "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--blocking-threads", "16", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info",
          "smartvideo.web.app_factory:create_app"],
-        env={**env, **config}, stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"),
+        # granian logs to stdout ("Started worker-N"), the app to stderr
+        env={**env, **config}, stdout=(tmp / "server.log").open("wb"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )]
 
@@ -218,6 +226,17 @@ def _wait_http(port: int, servers: list[subprocess.Popen], timeout: float = 60.0
             time.sleep(0.1)
 
 
+def _wait_workers(log: Path, processes: int, servers: list[subprocess.Popen], timeout: float = 60.0) -> None:
+    """Until every granian worker has built the app ("Started worker-N" in its log). The first
+    worker up would otherwise take every one of the load generator's keep-alive connections, and
+    the figure would be one process's."""
+    deadline = time.monotonic() + timeout
+    while log.read_text(errors="replace").count("Started worker-") < processes:
+        if time.monotonic() > deadline or any(server.poll() is not None for server in servers):
+            raise RuntimeError("the bench server's workers did not start")
+        time.sleep(0.05)
+
+
 def _tree_cpu(pid: int) -> float:
     """CPU-seconds of a process and its children (a granian server's workers)."""
     children: list[str] = []
@@ -225,6 +244,21 @@ def _tree_cpu(pid: int) -> float:
         with contextlib.suppress(OSError):  # a thread that ended meanwhile
             children += (task / "children").read_text().split()
     return stat_cpu_seconds(f"/proc/{pid}/stat") + sum(_tree_cpu(int(child)) for child in children)
+
+
+def _wait_folded(engine: Engine, timeout: float = 120.0) -> float:
+    """Seconds until the inbox is empty (every acknowledged batch folded)."""
+    from smartvideo.analytics.tables import inbox_table
+
+    started = time.perf_counter()
+    while True:
+        with engine.connect() as conn:
+            left = conn.execute(select(func.count()).select_from(inbox_table)).scalar_one()
+        if not left:
+            return time.perf_counter() - started
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"{left} batches still unfolded after {timeout:.0f} s")
+        time.sleep(0.01)
 
 
 def bench_beacon_ingest(
@@ -235,13 +269,19 @@ def bench_beacon_ingest(
     replay_share: float = 0.05,
     processes: int = 2,
     server: str = "waitress",
+    folder: str = "thread",
 ) -> list[dict[str, Any]]:
     """Beacon batches POSTed over HTTP on loopback to the real app (waitress, separate processes:
     one per core, as a 2-core host would run it; `processes=1` shows what one process carries).
 
     `server="granian"` serves the same app with granian (Rust HTTP, the WSGI app on its blocking
-    threads), as the scaled deployment runs it: `granian --interface wsgi --factory
-    smartvideo.web.app_factory:create_app --workers 2`.
+    threads), as the scaled deployment runs it (docs/delivery.md): `granian --interface wsgi
+    --factory smartvideo.web.app_factory:create_app --workers 2 --blocking-threads 16`. (The
+    threads wait on the beacon writer's lock while a fold holds it: 16 keep parsing requests
+    meanwhile, which then go in one append.)
+
+    `folder`: who folds the inbox (granian only): a thread of each web process, or a `smartvideo
+    analytics-fold --watch` process beside them (its CPU counted with the server's).
 
     Counts events acknowledged as stored, checks the database holds exactly that many, and that
     replayed batches (sent twice on purpose) were all answered `duplicate` and changed nothing.
@@ -270,11 +310,14 @@ def bench_beacon_ingest(
             os.environ,
             PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
         )
-        servers = (_granian_servers if server == "granian" else _waitress_servers)(
-            Path(tmp), url, port, processes, env)
+        if server == "granian":
+            servers = _granian_servers(Path(tmp), url, port, processes, env, folder)
+        else:
+            servers = _waitress_servers(Path(tmp), url, port, processes, env)
         try:
             if server == "granian":
                 _wait_http(port, servers)
+                _wait_workers(Path(tmp) / "server.log", processes, servers)
             else:
                 _wait_ready([Path(tmp) / f"ready-{i}" for i in range(processes)], servers)
             stored = [0] * clients
@@ -311,6 +354,8 @@ def bench_beacon_ingest(
             for t in threads:
                 t.join()
             seconds = time.perf_counter() - started
+            # answered means in the inbox; the servers' folders fold it: until the inbox is empty
+            lag = _wait_folded(engine)
             server_cpu = sum(_tree_cpu(server.pid) for server in servers) - server_cpu_before
             client_cpu = _own_cpu() - client_cpu_before
         finally:
@@ -329,6 +374,9 @@ def bench_beacon_ingest(
                 "beacon_events_per_s",
                 [sent / seconds],
                 "events/s",
+                # all folded (events, views, counters): the last answer's time plus the fold's lag
+                folded_events_per_s=round(sent / (seconds + lag)),
+                fold_lag_s=round(lag, 3),
                 events_sent=sent,
                 events_acked=sum(stored),
                 events_stored=in_db,
@@ -340,7 +388,10 @@ def bench_beacon_ingest(
                 replays_answered_duplicate=sum(duplicates_ok),
                 errors=len(failures),
                 database=url.split(":")[0],
-                server=f"{server}, 8 threads, {processes} process{'es' if processes > 1 else ''}",
+                server=f"{server}, {16 if server == 'granian' else 8} threads, {processes} "
+                       f"process{'es' if processes > 1 else ''}",
+                folder="a thread of each web process" if folder == "thread" or server != "granian"
+                else "smartvideo analytics-fold --watch",
                 load_generator=f"{clients} keep-alive HTTP/1.1 connections, threads of the bench process",
                 # CPU-seconds, which a busy shared machine distorts far less than wall time
                 server_cpu_s=round(server_cpu, 3),
@@ -608,7 +659,9 @@ def bench_report_at_scale(n_views: int = 1_000_000, runs: int = 5, database_url:
         ]
 
 
-def _on_postgres(base_url: str, server: str = "waitress", clients: int = 8) -> list[dict[str, Any]]:
+def _on_postgres(
+    base_url: str, server: str = "waitress", clients: int = 8, folder: str = "thread"
+) -> list[dict[str, Any]]:
     """The 8-event figure on PostgreSQL, in a schema of its own (dropped after); none without a server."""
     import uuid
 
@@ -622,9 +675,11 @@ def _on_postgres(base_url: str, server: str = "waitress", clients: int = 8) -> l
     except Exception:  # noqa: BLE001 - no PostgreSQL here: the figure is left out
         return []
     try:
-        figures = bench_beacon_ingest(events=12_000, batch_events=8, server=server, clients=clients,
+        figures = bench_beacon_ingest(events=12_000 if server == "waitress" else 24_000, batch_events=8,
+                                      server=server, clients=clients, folder=folder,
                                       database_url=f"{base_url}?options=-csearch_path%3D{schema}")
         suffix = "_pg" if server == "waitress" else f"_pg_{server}"
+        suffix += "_folder_process" if folder == "process" else ""
         figures[0]["name"] = f"beacon_events_per_s_8_per_batch{suffix}"
         figures[1]["name"] = f"beacon_batches_per_s_8_per_batch{suffix}"
         return figures
@@ -653,9 +708,16 @@ def run(args: Any = None, results: dict[str, float] | None = None) -> Iterator[d
     rust[0]["name"], rust[1]["name"] = ("beacon_events_per_s_8_per_batch_granian",
                                         "beacon_batches_per_s_8_per_batch_granian")
     small += rust
+    # the same with the inbox folded by `smartvideo analytics-fold --watch` beside the web workers
+    # (SMARTVIDEO_ANALYTICS_FOLDER=process), where the workers' own threads fold it above
+    apart = bench_beacon_ingest(events=24_000, batch_events=8, server="granian", clients=64, folder="process")
+    apart[0]["name"], apart[1]["name"] = ("beacon_events_per_s_8_per_batch_granian_folder_process",
+                                          "beacon_batches_per_s_8_per_batch_granian_folder_process")
+    small += apart
     postgres = os.environ.get("SMARTVIDEO_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     small += _on_postgres(postgres)
     small += _on_postgres(postgres, server="granian", clients=64)
+    small += _on_postgres(postgres, server="granian", clients=64, folder="process")
     for result in [*figures, *small, *bench_report_at_scale(runs=runs)]:
         print(json.dumps(result), flush=True)
         yield result

@@ -51,7 +51,10 @@ def reward_of(decision: DecisionSpec, pending: store.Pending, now: dt.datetime) 
 def learn_outcomes(engine: Engine, decision: DecisionSpec, now: dt.datetime | None = None,
                    attempts: int = 5) -> LearnResult:
     """Learn every decision whose reward is final; safe to run in several processes at once."""
+    from smartvideo.analytics.ingest import BeaconStore
+
     now = now or dt.datetime.now(dt.UTC)
+    BeaconStore(engine).fold_inbox()  # the outcomes are read from the views: every beacon acknowledged counts
     for _ in range(attempts):
         version, state = store.load_model(engine, decision.id)
         model = ResponseModel(state)

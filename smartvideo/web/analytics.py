@@ -58,11 +58,14 @@ def _services() -> Any:
 
 
 def beacon_store(app: Flask | None = None) -> BeaconStore:
-    """One BeaconStore per app (it caches finished renders)."""
+    """One BeaconStore per app (it caches finished renders, and its thread folds the inbox unless
+    `analytics_folder` is "process": then `smartvideo analytics-fold --watch` does)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     store = app.extensions.get(_STORE_KEY)
     if store is None:
-        store = app.extensions.setdefault(_STORE_KEY, BeaconStore(app.extensions["smartvideo"].engine))
+        store = app.extensions.setdefault(_STORE_KEY, BeaconStore(
+            app.extensions["smartvideo"].engine,
+            fold="thread" if app.extensions["smartvideo"].config.analytics_folder == "thread" else "apart"))
     return store
 
 
@@ -305,6 +308,7 @@ def views_export(story: str):  # noqa: ANN201
         filters = _filters()
     except AnalyticsError as exc:
         return _error(400, str(exc))
+    beacon_store().fold_inbox()  # every batch acknowledged so far counts
     response = Response(views_csv(_services().engine, story, filters), mimetype="text/csv")
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = f'attachment; filename="views-{story}.csv"'
@@ -316,6 +320,7 @@ def viewer(story: str, customer_id: str, fmt: str):  # noqa: ANN201
     """One customer's views: variant, device, channel, events and a heatmap row per view."""
     if not _is_analyst():
         return _refuse(fmt)
+    beacon_store().fold_inbox()  # every batch acknowledged so far counts
     views = customer_views(_services().engine, story, customer_id)
     if fmt == "json":
         response = Response(viewer_json(story, customer_id, views), mimetype="application/json")
