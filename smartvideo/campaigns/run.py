@@ -10,9 +10,10 @@ of every run, interrupted or not.
 
 Ctrl-C stops taking new customers, lets the invitations in flight finish and be recorded (the
 rest of their groups go back to pending), writes the CSV and exits 130: the next run resumes. A
-second Ctrl-C stops at once; a customer caught mid-group is then `sending`, and the next run sends
-it again (the only way a customer can get two invitations without --resend is a hard kill between
-the server's "accepted" and the write of its group's outcomes).
+second Ctrl-C stops at once; a customer caught mid-group is then `sending`. Each accepted
+invitation is also appended at once to the sent journal (campaigns/sent_journal.py), which the
+next run settles first, so the only way a customer can get two invitations without --resend is a
+hard kill between the server's "accepted" and that append.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from smartvideo.campaigns import store
+from smartvideo.campaigns.sent_journal import SentJournal, journal_path, settle
 from smartvideo.campaigns.writes import GroupWrites
 from smartvideo.errors import SmartVideoError
 
@@ -194,6 +196,7 @@ class CampaignSender:
         self._local = threading.local()
         self._senders: list[Any] = []
         self._senders_lock = threading.Lock()
+        self.journal = SentJournal(journal_path(config.data_dir, options.name))
 
     def outcomes(
         self, todo: list[Entry], states: Mapping[str, store.CustomerState], resend: set[str]
@@ -245,6 +248,7 @@ class CampaignSender:
             for sender in self._senders:
                 sender.close()
             self._senders.clear()
+        self.journal.close()
 
     def group(self, items: list[tuple[Entry, store.CustomerState, bool]]) -> list[Outcome]:
         """Check, link and invite a group of customers (entry, state before, resent on purpose);
@@ -372,12 +376,17 @@ class CampaignSender:
                     return Outcome(cid, "failed", exc.reason, transient=exc.transient)
                 writes.state(cid, "failed", reason=str(exc), render=render_state)
                 return Outcome(cid, "failed", str(exc))
+            delivered_to = mask_contact(delivered.receipt.to)
+            # At once, where the group's outcomes are stored after its last invitation: a hard stop
+            # in between leaves this customer `sending`, and the next run settles it from here.
+            self.journal.accepted(cid, link.id, to=delivered_to, tries=delivered.attempts, story=request.story,
+                                  channel=request.channel, actor=self.actor.name, resend=item.resend)
             writes.state(
                 cid,
                 "sent",
                 attempts_added=delivered.attempts,
                 sent=True,
-                delivered_to=mask_contact(delivered.receipt.to),
+                delivered_to=delivered_to,
                 reason="resent" if item.resend else None,
                 render=render_state,
             )
@@ -401,6 +410,14 @@ class CampaignSender:
         return (row.story, row.variant) if row else ("", None)
 
 
+def _stop_when_orphaned(parent: int, stop: Any) -> None:
+    """A sending process whose run was killed (kill -9) stops as after Ctrl-C: the invitations in
+    flight finish and are stored, the rest wait for the next run, which may already hold the lock."""
+    while not stop.wait(0.5):
+        if os.getppid() != parent:
+            stop.set()
+
+
 def send_shard(
     config: Any,
     options: CampaignOptions,
@@ -413,6 +430,7 @@ def send_shard(
 ) -> None:
     """A sending process: its share of the customers, each outcome put on results, then None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the run decides
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(), stop), daemon=True).start()
     sender = CampaignSender(config, options, actor_name, stop)
     try:
         for outcome in sender.outcomes(todo, states, resend):
@@ -481,8 +499,18 @@ class CampaignRun:
         finally:
             self.stop.set()  # also ends the heartbeat
             self.sender.close()
+            if self.renders.mode != "scaled":  # the senders were this run's: none is still sending
+                self._settle_journal()
             store.release_lock(self.engine, options.name, self.owner)
             self.renders.close()
+
+    def _settle_journal(self) -> None:
+        """Customers invited just before a hard stop (their group's outcomes never stored) are
+        stored as sent from the sent journal, not invited again."""
+        settled = settle(self.engine, self.options.name, journal_path(self.config.data_dir, self.options.name))
+        if settled:
+            self.console.print(f"{settled} customers invited just before a hard stop are stored as sent "
+                               "(from the sent journal), not invited again")
 
     def _out_path(self, campaign: store.Campaign | None) -> Path:
         if self.options.out is not None:
@@ -514,6 +542,7 @@ class CampaignRun:
             data_path=str(options.data.resolve()),
             links_csv=str(out.resolve()),
         )
+        self._settle_journal()
         states = store.customer_states(self.engine, options.name)
         in_file = {e.customer_id for e in customers}
         for cid, state in states.items():
@@ -787,6 +816,8 @@ class CampaignRun:
             for worker in workers:
                 if worker.is_alive():  # a second Ctrl-C: stop now (see the module docstring)
                     worker.terminate()
+            for worker in workers:
+                worker.join(10)  # gone before the run settles its sent journal
 
     # ---- after sending ----------------------------------------------------------------------------
 

@@ -255,6 +255,35 @@ def test_ctrl_c_leaves_a_consistent_state_and_the_rerun_invites_everyone_once(
     assert [r["status"] for r in read_csv(out)] == ["sent"] * CUSTOMERS
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_after_kill_9_mid_group_the_rerun_invites_nobody_twice(base: Path, tmp_path: Path, processes: str) -> None:
+    """kill -9 (no handler runs) when 5 invitations are out: every sending thread is in its first
+    group of 10, whose outcomes are stored only after its last invitation. Without the sent
+    journal the rerun would invite those 5 again."""
+    data, out = customers_file(tmp_path, CUSTOMERS), tmp_path / "links.csv"
+    with SmtpSink(delay=0.05) as sink:
+        env = {**os.environ, "SMARTVIDEO_SMTP_URL": sink.url}
+        run = cli_process([*campaign(data, out), "--concurrency", "2", "--processes", processes], env)
+        wait_for(lambda: len(sink.recipients) >= 5 or run.poll() is not None, 120)
+        os.killpg(run.pid, signal.SIGKILL)
+        run.communicate(timeout=60)
+        killed_at = len(sink.recipients)
+        assert 5 <= killed_at < CUSTOMERS
+
+        again = cli_process(campaign(data, out), env)
+        _, err = again.communicate(timeout=300)
+        assert again.returncode == 0, err
+        assert "stored as sent (from the sent journal)" in " ".join(err.split())
+    counts = Counter(sink.recipients)
+    assert set(counts) == {f"customer{n}@example.com" for n in range(1, CUSTOMERS + 1)}
+    # One window is left: between the server's "accepted" and the journal's write (microseconds),
+    # where a kill can still cost one customer a second email.
+    assert sum(n - 1 for n in counts.values()) <= 1, {r: n for r, n in counts.items() if n > 1}
+    rows = read_csv(out)
+    assert [r["status"] for r in rows] == ["sent"] * CUSTOMERS
+    assert sum(r["reason"].startswith("sent before a hard stop") for r in rows) >= killed_at - 2 * 2
+
+
 def test_a_second_run_while_the_first_is_sending_stops_without_sending(
     base: Path, tmp_path: Path
 ) -> None:
