@@ -43,8 +43,8 @@ from smartvideo.analytics.viewer_report import customer_views, viewer_json, view
 from smartvideo.errors import LinkError, LinkExpired
 from smartvideo.render.devices import PROFILES
 from smartvideo.web.csrf import csrf_ok, csrf_token
+from smartvideo.web.request_log import beacon_tally, loggable_path
 from smartvideo.web.request_log import log as request_log
-from smartvideo.web.request_log import loggable_path
 from smartvideo.web.security_headers import security_headers
 
 bp = Blueprint("analytics", __name__)
@@ -94,8 +94,8 @@ class BeaconPath:
 
     The beacon is the one route called thousands of times a second: Flask's request context,
     session, URL routing and response object cost more than storing the batch. This path answers
-    exactly what the route would (same checks, JSON, security headers, request log line); every
-    other request goes on to Flask.
+    exactly what the route would (same checks, JSON, security headers, and the request log's line
+    for a refused beacon or tally for an accepted one); every other request goes on to Flask.
     """
 
     def __init__(self, app: Flask, wsgi_app: Callable[..., Any]) -> None:
@@ -126,7 +126,9 @@ class BeaconPath:
         payload = json.dumps(answer, separators=(",", ":")).encode() + b"\n"
         start_response(f"{status} {HTTPStatus(status).phrase}",
                        [*self.headers, ("Content-Length", str(len(payload)))])
-        if request_log.isEnabledFor(logging.INFO):
+        if status == 200:
+            beacon_tally.accepted(bool(answer.get("duplicate")))
+        elif request_log.isEnabledFor(logging.INFO):
             request_log.info("%s %s %d %.0f ms", "POST", loggable_path(path, link_id), status,
                              (time.perf_counter() - started) * 1000)
         return [payload]
@@ -145,6 +147,7 @@ def beacon(token: str):  # noqa: ANN201
     else:
         status, answer, g.link_id = answer_beacon(current_app._get_current_object(),  # type: ignore[attr-defined]
                                                   token, request.stream.read(MAX_BODY_BYTES + 1))
+        g.beacon_duplicate = answer.get("duplicate")
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     return response, status

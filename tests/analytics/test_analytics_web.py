@@ -242,7 +242,24 @@ def test_the_beacon_carries_the_security_headers_and_logs_its_link_not_its_token
         assert "frame-ancestors" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     lines = [r.getMessage() for r in caplog.records if r.name == "smartvideo.requests"]
-    assert lines[0].startswith(f"POST /v/[link {link.id}]/beacon 200 ") and lines[1].startswith(
-        f"POST /v/[link {link.id}]/beacon 400 ")
+    # An accepted beacon is tallied (request_log.BeaconTally), a refused one gets its line.
+    assert len(lines) == 1 and lines[0].startswith(f"POST /v/[link {link.id}]/beacon 400 ")
     assert not any(link.token in line for line in lines)
     assert client.get(f"/v/{link.token}/beacon").status_code == 405  # only POST is a beacon
+
+
+def test_accepted_beacons_are_logged_as_one_tally_line_per_interval(caplog) -> None:  # noqa: ANN001
+    import logging
+    import time
+
+    from smartvideo.web.request_log import BeaconTally
+
+    tally = BeaconTally(every=0.2)
+    with caplog.at_level(logging.INFO, logger="smartvideo.requests"):
+        for duplicate in (False, True, False):
+            tally.accepted(duplicate)
+        assert caplog.records == []  # within the interval: counted, not written
+        time.sleep(0.25)
+        tally.accepted(False)
+    lines = [r.getMessage() for r in caplog.records if r.name == "smartvideo.requests"]
+    assert len(lines) == 1 and lines[0].startswith("beacons: 4 accepted (1 duplicates) in the last ")
