@@ -137,16 +137,34 @@ def wait_for(page: Any, expression: str, timeout_ms: int) -> Any:
         time.sleep(0.05)
 
 
+# What a click that never played shows: the player's marks, the video element's state, the text.
+PAGE_STATE = """(() => {
+  const v = document.querySelector('video');
+  return {marks: window.__sv || null, readyState: v && v.readyState, networkState: v && v.networkState,
+          error: v && v.error && v.error.message, src: v && v.currentSrc, paused: v && v.paused,
+          currentTime: v && v.currentTime, text: document.body ? document.body.innerText.slice(0, 300) : ''};
+})()"""
+
+
 def measure_click(browser: Any, url: str, profile: dict[str, Any], timeout_ms: int = 60_000) -> dict[str, float]:
     """One click in a fresh context: seconds to `playing`, to the first presented frame, and to the
     player's first playlist request (the server's share: the stream exists), if it used one."""
     context = browser.new_context(**profile)
+    seen: list[str] = []  # the page's console and failed requests: what a timeout reports
     try:
         context.add_init_script(TIMING_PROBE)
         page = context.new_page()
+        page.on("console", lambda message: seen.append(f"console {message.type}: {message.text}"))
+        page.on("requestfailed", lambda request: seen.append(f"request failed: {request.url} {request.failure}"))
+        page.on("response", lambda response: seen.append(f"{response.status} {response.url}")
+                if response.status >= 400 else None)
         page.goto(url, wait_until="commit")
-        marks = wait_for(page, "window.__sv && window.__sv.playing && window.__sv.frame && window.__sv",
-                         timeout_ms)
+        try:
+            marks = wait_for(page, "window.__sv && window.__sv.playing && window.__sv.frame && window.__sv",
+                             timeout_ms)
+        except TimeoutError as exc:
+            state = json.dumps(page.evaluate(PAGE_STATE))
+            raise TimeoutError(f"{exc}\npage: {state}\n" + "\n".join(seen[-30:])) from None
         return {key: value / 1000 for key, value in marks.items()}
     finally:
         context.close()
@@ -207,6 +225,9 @@ def bench_browser(runs: int = 5, root: Path | None = None) -> list[dict[str, Any
                         for kind in ("playing", "frame"):
                             timings.setdefault(f"{device}_prerendered", {}).setdefault(kind, []).append(marks[kind])
                 browser.close()
+        except TimeoutError as exc:  # a click that never played: what the server said meanwhile
+            tail = "\n".join((folder / "server.log").read_text(errors="replace").splitlines()[-40:])
+            raise TimeoutError(f"{exc}\nserver log (last lines):\n{tail}") from None
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
