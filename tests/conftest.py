@@ -117,3 +117,22 @@ def chromium_path() -> str:
     need(path is not None, "no chromium browser installed (apt-get install chromium)")
     assert path is not None
     return path
+
+
+@pytest.fixture
+def browser(chromium_path: str, tmp_path: Path) -> Iterator[object]:
+    """A real headless Chromium with its own, new profile (a persistent context gives it its own
+    --user-data-dir), launched with the flags the browser benchmark uses."""
+    import importlib.util
+
+    need(importlib.util.find_spec("playwright") is not None, "playwright is not installed (pip install playwright)")
+    from playwright.sync_api import sync_playwright
+
+    from smartvideo.bench.browser import CHROMIUM_FLAGS
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=chromium_path, headless=True,
+            args=CHROMIUM_FLAGS, ignore_default_args=["--headless"])
+        yield context
+        context.close()

@@ -5,29 +5,14 @@ is the poster previewed."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
 from loopback import ServedApp
 
-from smartvideo.bench.browser import CHROMIUM_FLAGS, wait_for
+from smartvideo.bench.browser import wait_for
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser(chromium_path: str, tmp_path: Any) -> Any:
-    if importlib.util.find_spec("playwright") is None:
-        pytest.skip("playwright is not installed (pip install playwright)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=chromium_path, headless=True,
-            args=CHROMIUM_FLAGS, ignore_default_args=["--headless"])
-        yield context
-        context.close()
 
 
 def test_the_offer_chosen_is_the_poster_shown_and_the_email_sent(

@@ -11,29 +11,13 @@ import time
 import pytest
 from loopback import ServedApp
 from sqlalchemy import func, select
-from web_support import need, wait_for_status
+from web_support import wait_for_status
 
-from smartvideo.bench.browser import CHROMIUM_FLAGS, wait_for
+from smartvideo.bench.browser import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PLAYING = "document.getElementById('player').currentTime > 0.5"
-
-
-@pytest.fixture
-def browser(chromium_path: str, tmp_path):  # noqa: ANN001, ANN201
-    import importlib.util
-
-    need(importlib.util.find_spec("playwright") is not None, "playwright is not installed (pip install playwright)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # A persistent context gives the browser its own, new --user-data-dir.
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=chromium_path, headless=True,
-            args=CHROMIUM_FLAGS, ignore_default_args=["--headless"])
-        yield context
-        context.close()
 
 
 def _open(browser, url: str):  # noqa: ANN001, ANN202
