@@ -82,14 +82,16 @@ def _lines(path: Path) -> dict[str, dict[str, Any]]:
 def settle(engine: Engine, campaign: str, path: Path) -> int:
     """Store the journal's `sending` customers (same link) as sent, then empty it. Call with the
     campaign's lock held, before deciding who to invite. Returns how many were settled."""
-    entries = _lines(path)
     settled = 0
+    # Only a `sending` customer can be settled: after a clean run there is none, and the journal
+    # (a line per invitation of the run) is not read at all.
+    sending = {s.customer_id: s for s in store.customers_in(engine, campaign, ("sending",), limit=2**31)}
+    entries = _lines(path) if sending and path.exists() else {}
     if entries:
-        states = store.customer_states(engine, campaign)
         writes = GroupWrites(campaign)
         for cid, entry in entries.items():
-            state = states.get(cid)
-            if state is None or state.state != "sending" or state.link_id != entry.get("link"):
+            state = sending.get(cid)
+            if state is None or state.link_id != entry.get("link"):
                 continue  # its group's outcome was stored, or a later run took it over
             writes.state(cid, "sent", attempts_added=int(entry.get("tries") or 1), sent=True,
                          delivered_to=entry.get("to"), reason="resent" if entry.get("resend") else SETTLED_REASON)
